@@ -1,0 +1,151 @@
+//! Codes ↔ values: decoding every bit pattern of a format exactly, and rounding f64, f32 and
+//! other formats' codes into a format.
+
+use crate::exact::{Exact, Value};
+use crate::flags::Flagged;
+use crate::format::{Format, Specials};
+use crate::mode::Rounding;
+use crate::rng::RandomSource;
+use crate::round::round_value;
+use std::fmt;
+
+/// The IEEE class of a code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// ±0.
+    Zero,
+    /// Exponent field 0, nonzero mantissa (also for formats that never produce subnormals).
+    Subnormal,
+    /// A normal number.
+    Normal,
+    /// ±Inf.
+    Inf,
+    /// Not a number.
+    Nan,
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Class::Zero => "zero",
+            Class::Subnormal => "subnormal",
+            Class::Normal => "normal",
+            Class::Inf => "inf",
+            Class::Nan => "nan",
+        })
+    }
+}
+
+/// The class of `code` in `fmt` (bits above the format's width are ignored).
+pub fn classify(fmt: &Format, code: u128) -> Class {
+    let code = code & fmt.code_mask();
+    let mag = code & fmt.magnitude_mask();
+    let neg = code & fmt.sign_bit() != 0;
+    let field = mag >> fmt.man_bits();
+    let man = mag & fmt.man_mask();
+    let top_field = field == fmt.exp_field_max();
+    let all_ones = mag == fmt.magnitude_mask();
+    match fmt.specials() {
+        Specials::Ieee if top_field => return if man == 0 { Class::Inf } else { Class::Nan },
+        Specials::FiniteNan if all_ones => return Class::Nan,
+        Specials::Fnuz if neg && mag == 0 => return Class::Nan,
+        Specials::P3109 if neg && mag == 0 => return Class::Nan,
+        Specials::P3109 if all_ones => return Class::Inf,
+        _ => {}
+    }
+    if field == 0 && fmt.has_zero() {
+        if man == 0 { Class::Zero } else { Class::Subnormal }
+    } else {
+        Class::Normal
+    }
+}
+
+/// The exact value of `code` in `fmt`.
+///
+/// Codes in exponent field 0 of a format without subnormals decode to their subnormal values
+/// (they are never produced by rounding). In IEEE-style formats a NaN whose top mantissa bit is
+/// clear is signaling; NaNs of the other encodings are quiet.
+pub fn decode(fmt: &Format, code: u128) -> Value {
+    let code = code & fmt.code_mask();
+    let neg = code & fmt.sign_bit() != 0;
+    let mag = code & fmt.magnitude_mask();
+    let field = (mag >> fmt.man_bits()) as i64;
+    let man = mag & fmt.man_mask();
+    let m = fmt.man_bits() as i64;
+    match classify(fmt, code) {
+        Class::Nan => Value::Nan {
+            signaling: fmt.specials() == Specials::Ieee && man >> (m - 1) == 0,
+        },
+        Class::Inf => Value::Inf { neg },
+        Class::Zero => Value::Finite(Exact::zero(neg)),
+        Class::Subnormal => Value::Finite(Exact::new(neg, man, fmt.emin() as i64 - m)),
+        Class::Normal => Value::Finite(Exact::new(
+            neg,
+            man | (1u128 << m),
+            field - fmt.bias() as i64 - m,
+        )),
+    }
+}
+
+/// The value of `code` as the nearest f64 (exact for every format that fits in binary64).
+pub fn to_f64(fmt: &Format, code: u128) -> f64 {
+    decode(fmt, code).to_f64()
+}
+
+/// Rounds an f64 into `fmt`.
+pub fn from_f64<R: RandomSource + ?Sized>(
+    fmt: &Format,
+    x: f64,
+    rounding: &Rounding,
+    rng: &mut R,
+) -> Flagged<u128> {
+    round_value(fmt, &Value::from_f64(x), rounding, rng)
+}
+
+/// Rounds an f32 into `fmt`.
+pub fn from_f32<R: RandomSource + ?Sized>(
+    fmt: &Format,
+    x: f32,
+    rounding: &Rounding,
+    rng: &mut R,
+) -> Flagged<u128> {
+    // f32 → f64 is exact, and keeps a signaling NaN signaling.
+    let v = if x.is_nan() {
+        Value::Nan {
+            signaling: x.to_bits() & (1 << 22) == 0,
+        }
+    } else {
+        Value::from_f64(x as f64)
+    };
+    round_value(fmt, &v, rounding, rng)
+}
+
+/// Converts a code of `from` into `to` with a single rounding.
+pub fn convert<R: RandomSource + ?Sized>(
+    from: &Format,
+    code: u128,
+    to: &Format,
+    rounding: &Rounding,
+    rng: &mut R,
+) -> Flagged<u128> {
+    round_value(to, &decode(from, code), rounding, rng)
+}
+
+/// An f64 printed as its shortest round-trip decimal: positional between 1e-5 and 1e16,
+/// scientific outside; `inf`, `-inf`, `nan`; `-0` keeps its sign.
+pub fn shortest(x: f64) -> String {
+    if x.is_nan() {
+        "nan".into()
+    } else if x.is_infinite() {
+        if x < 0.0 { "-inf".into() } else { "inf".into() }
+    } else if x == 0.0 || (1e-5..1e16).contains(&x.abs()) {
+        format!("{x}")
+    } else {
+        format!("{x:e}")
+    }
+}
+
+/// A code as `0x…` zero-padded to the format's width.
+pub fn hex(fmt: &Format, code: u128) -> String {
+    format!("0x{:0width$x}", code, width = fmt.hex_digits())
+}

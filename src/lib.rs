@@ -1,0 +1,35 @@
+//! anyfloat: bit-exact emulation of any binary floating-point format.
+//!
+//! The layers, each knowing only those above it:
+//! - [`format`]: a [`Format`] as data, and the name grammar;
+//! - [`exact`], [`parse`]: exact values and how text becomes one;
+//! - [`round`]: the rounding core — the only place a rounding decision is made;
+//! - [`codec`]: codes ↔ values, and conversions that end in the core.
+//!
+//! ```
+//! use anyfloat::{Format, Rounding, RoundingMode, codec, rng::NoRandom};
+//!
+//! let e4m3 = Format::parse("e4m3").unwrap();
+//! let r = codec::from_f64(&e4m3, 300.0, &Rounding::new(RoundingMode::NearestEven), &mut NoRandom);
+//! assert_eq!(r.value, 0x79); // 288 = 1.125 · 2^8: sign 0, exponent 1111, mantissa 001
+//! assert_eq!(codec::to_f64(&e4m3, r.value), 288.0);
+//! assert!(r.flags.contains(anyfloat::Flags::INEXACT));
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod codec;
+pub mod error;
+pub mod exact;
+pub mod flags;
+pub mod format;
+pub mod mode;
+pub mod parse;
+pub mod rng;
+pub mod round;
+
+pub use error::{Error, Result};
+pub use exact::{Exact, Value};
+pub use flags::{Flagged, Flags};
+pub use format::{Format, Specials};
+pub use mode::{Overflow, Rounding, RoundingMode, Tininess};
