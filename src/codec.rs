@@ -54,7 +54,11 @@ pub fn classify(fmt: &Format, code: u128) -> Class {
         _ => {}
     }
     if field == 0 && fmt.has_zero() {
-        if man == 0 { Class::Zero } else { Class::Subnormal }
+        if man == 0 {
+            Class::Zero
+        } else {
+            Class::Subnormal
+        }
     } else {
         Class::Normal
     }
@@ -148,4 +152,34 @@ pub fn shortest(x: f64) -> String {
 /// A code as `0x…` zero-padded to the format's width.
 pub fn hex(fmt: &Format, code: u128) -> String {
     format!("0x{:0width$x}", code, width = fmt.hex_digits())
+}
+
+/// The value of a code as text: the shortest round-trip f64 decimal for formats inside binary64
+/// (see [`shortest`]), otherwise a correctly rounded decimal with enough digits to identify the
+/// value in its format (36 for binary128).
+pub fn display_value(fmt: &Format, code: u128) -> String {
+    match decode(fmt, code) {
+        Value::Finite(x) if !fmt.fits_in_f64() => x.to_decimal(fmt.decimal_digits()),
+        v => shortest(v.to_f64()),
+    }
+}
+
+/// A code's fields separated by spaces: sign (if any), exponent, mantissa (`0 1111 001`).
+pub fn fields(fmt: &Format, code: u128) -> String {
+    let bits = |value: u128, n: u32| -> String {
+        (0..n)
+            .rev()
+            .map(|i| if value >> i & 1 == 1 { '1' } else { '0' })
+            .collect()
+    };
+    let mag = code & fmt.magnitude_mask();
+    let mut parts = Vec::new();
+    if fmt.is_signed() {
+        parts.push(bits(code >> (fmt.exp_bits() + fmt.man_bits()), 1));
+    }
+    parts.push(bits(mag >> fmt.man_bits(), fmt.exp_bits()));
+    if fmt.man_bits() > 0 {
+        parts.push(bits(mag & fmt.man_mask(), fmt.man_bits()));
+    }
+    parts.join(" ")
 }

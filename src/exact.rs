@@ -239,3 +239,51 @@ impl Value {
         }
     }
 }
+
+impl Exact {
+    /// The value in decimal scientific notation with `digits` significant digits, correctly
+    /// rounded (ties to even); sticky values round as the number just above their significand.
+    pub fn to_decimal(&self, digits: usize) -> String {
+        let sign = if self.neg { "-" } else { "" };
+        if self.is_zero() {
+            return format!("{sign}0");
+        }
+        let digits = digits.max(1);
+        // value = n · 10^d10 exactly (n an integer), plus the sticky tail below n's last digit.
+        let (n, d10) = if self.exp >= 0 {
+            (&self.sig << self.exp as u64, 0i64)
+        } else {
+            let k = (-self.exp) as u32;
+            (&self.sig * BigUint::from(5u32).pow(k), self.exp)
+        };
+        let text = n.to_str_radix(10);
+        let len = text.len();
+        let (mut kept, tail_exp) = if len > digits {
+            let (head, rest) = text.split_at(digits);
+            let first = rest.as_bytes()[0];
+            let beyond = rest[1..].bytes().any(|b| b != b'0') || self.sticky;
+            let mut head = head.parse::<BigUint>().expect("digits");
+            let odd = head.bit(0);
+            if first > b'5' || (first == b'5' && (beyond || odd)) {
+                head += 1u32;
+            }
+            (head.to_str_radix(10), d10 + (len - digits) as i64)
+        } else {
+            (text, d10)
+        };
+        // Rounding up may add a digit (999 → 1000).
+        let mut exp10 = tail_exp + kept.len() as i64 - 1;
+        if kept.len() > digits {
+            kept.truncate(digits);
+            exp10 = tail_exp + digits as i64;
+        }
+        let kept = kept.trim_end_matches('0');
+        let kept = if kept.is_empty() { "0" } else { kept };
+        let (first, rest) = kept.split_at(1);
+        if rest.is_empty() {
+            format!("{sign}{first}e{exp10}")
+        } else {
+            format!("{sign}{first}.{rest}e{exp10}")
+        }
+    }
+}

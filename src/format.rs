@@ -75,8 +75,20 @@ impl Format {
         has_zero: bool,
         specials: Specials,
     ) -> Result<Format> {
+        let mut fmt = Format {
+            exp_bits,
+            man_bits,
+            bias,
+            signed,
+            subnormals,
+            has_zero,
+            specials,
+            emin: 0,
+            emax: 0,
+            max_sig: 0,
+        };
         let fail = |reason: String| Error::Format {
-            input: spell(exp_bits, man_bits, bias, signed, subnormals, has_zero, specials),
+            input: spell(&fmt, false),
             reason,
         };
         if exp_bits == 0 || exp_bits > MAX_EXP_BITS {
@@ -108,18 +120,6 @@ impl Format {
                     .into(),
             ));
         }
-        let mut fmt = Format {
-            exp_bits,
-            man_bits,
-            bias,
-            signed,
-            subnormals,
-            has_zero,
-            specials,
-            emin: 0,
-            emax: 0,
-            max_sig: 0,
-        };
         let max_code = fmt.max_finite_magnitude_code();
         let max_field = (max_code >> man_bits) as i64;
         if max_field == 0 && has_zero {
@@ -268,7 +268,11 @@ impl Format {
     }
     /// Code of the smallest positive normal value.
     pub fn min_normal_magnitude_code(&self) -> u128 {
-        if self.has_zero { 1u128 << self.man_bits } else { 0 }
+        if self.has_zero {
+            1u128 << self.man_bits
+        } else {
+            0
+        }
     }
     /// The NaN that operations produce: quiet, positive where the encoding allows.
     pub fn default_nan(&self) -> Option<u128> {
@@ -304,6 +308,15 @@ impl Format {
     pub fn max_finite(&self, negative: bool) -> u128 {
         let sign = if negative { self.sign_bit() } else { 0 };
         sign | self.max_finite_magnitude_code()
+    }
+    /// Whether every value of the format is exactly an f64 (precision ≤ 53 and range inside
+    /// binary64's, subnormals included).
+    pub fn fits_in_f64(&self) -> bool {
+        self.precision() <= 53 && self.emax <= 1023 && self.min_quantum_exp() >= -1074
+    }
+    /// Significant decimal digits that identify every value of the format (⌈p·log10 2⌉ + 1).
+    pub fn decimal_digits(&self) -> usize {
+        (self.precision() as f64 * std::f64::consts::LOG10_2).ceil() as usize + 1
     }
     /// Number of hex digits needed to print a code of this format.
     pub fn hex_digits(&self) -> usize {
@@ -341,16 +354,19 @@ fn low_mask(bits: u32) -> u128 {
     }
 }
 
-/// The generic name of a set of fields (the inverse of the name grammar).
-fn spell(
-    exp_bits: u32,
-    man_bits: u32,
-    bias: i32,
-    signed: bool,
-    subnormals: bool,
-    has_zero: bool,
-    specials: Specials,
-) -> String {
+/// The generic name of a format's fields (the inverse of the name grammar); `explicit_ieee`
+/// spells out the default encoding.
+fn spell(f: &Format, explicit_ieee: bool) -> String {
+    let Format {
+        exp_bits,
+        man_bits,
+        bias,
+        signed,
+        subnormals,
+        has_zero,
+        specials,
+        ..
+    } = *f;
     let mut s = String::new();
     if !signed {
         s.push('u');
@@ -360,6 +376,7 @@ fn spell(
         s.push_str(&format!("b{bias}"));
     }
     s.push_str(match specials {
+        Specials::Ieee if explicit_ieee => "ieee",
         Specials::Ieee => "",
         Specials::FiniteNan => "fn",
         Specials::Fnuz => "fnuz",
@@ -394,14 +411,12 @@ impl Format {
         {
             return format!("binary{}p{}", self.width(), self.precision());
         }
-        spell(
-            self.exp_bits,
-            self.man_bits,
-            self.bias,
-            self.signed,
-            self.subnormals,
-            self.has_zero,
-            self.specials,
-        )
+        // Some bare spellings are registered names of other encodings (e4m3 is OCP's `fn`).
+        let short = spell(self, false);
+        if Format::parse(&short).as_ref() == Ok(self) {
+            short
+        } else {
+            spell(self, true)
+        }
     }
 }

@@ -36,7 +36,11 @@ pub fn parse_value(input: &str) -> Result<Value> {
     };
     let lower = body.to_ascii_lowercase();
     match lower.as_str() {
-        "" => return Err(fail("empty; expected a number such as 1.5, -2e-3, 0x1.8p-3, inf or nan")),
+        "" => {
+            return Err(fail(
+                "empty; expected a number such as 1.5, -2e-3, 0x1.8p-3, inf or nan",
+            ));
+        }
         "inf" | "infinity" => return Ok(Value::Inf { neg }),
         "nan" | "qnan" => return Ok(Value::Nan { signaling: false }),
         "snan" => return Ok(Value::Nan { signaling: true }),
@@ -75,9 +79,7 @@ fn parse_decimal(s: &str) -> std::result::Result<Exact, String> {
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = format!("{int}{frac}");
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(
-            "expected a number such as 1.5, -2e-3, 0x1.8p-3, inf or nan".into(),
-        );
+        return Err("expected a number such as 1.5, -2e-3, 0x1.8p-3, inf or nan".into());
     }
     let digits = digits.trim_start_matches('0');
     if digits.is_empty() {

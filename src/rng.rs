@@ -31,7 +31,9 @@ pub fn word(key: u64, index: u64) -> u64 {
 /// piece of work draws from its own stream whatever order the work runs in.
 pub fn derive_key(seed: u64, path: &[u64]) -> u64 {
     path.iter()
-        .fold(mix(seed ^ 0x6A09_E667_F3BC_C908), |k, &p| mix(k ^ mix(p.wrapping_add(GAMMA))))
+        .fold(mix(seed ^ 0x6A09_E667_F3BC_C908), |k, &p| {
+            mix(k ^ mix(p.wrapping_add(GAMMA)))
+        })
 }
 
 /// A sequential stream: word 0, 1, 2, … of one key.

@@ -235,7 +235,10 @@ fn encode(fmt: &Format, neg: bool, t: u128, q: i64) -> u128 {
 fn split(x: &Exact, q: i64) -> (u128, Remainder<'_>) {
     let width = q - x.exp;
     let t = if width <= 0 {
-        debug_assert!(!x.sticky || x.sig.is_zero(), "sticky value without guard bits");
+        debug_assert!(
+            !x.sticky || x.sig.is_zero(),
+            "sticky value without guard bits"
+        );
         (&x.sig << (-width) as u64).to_u128()
     } else {
         (&x.sig >> width as u64).to_u128()
@@ -266,7 +269,11 @@ impl Remainder<'_> {
         if self.width == 0 {
             return Ordering::Less;
         }
-        let below_half = self.sticky || self.sig.trailing_zeros().is_some_and(|tz| tz < self.width - 1);
+        let below_half = self.sticky
+            || self
+                .sig
+                .trailing_zeros()
+                .is_some_and(|tz| tz < self.width - 1);
         match (self.sig.bit(self.width - 1), below_half) {
             (false, _) => Ordering::Less,
             (true, false) => Ordering::Equal,
@@ -284,13 +291,23 @@ impl Remainder<'_> {
     fn window(&self, lo: i64, n: u32) -> u64 {
         let mask = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
         let bits = if lo >= 0 {
-            (self.sig >> lo as u64).iter_u64_digits().next().unwrap_or(0)
+            (self.sig >> lo as u64)
+                .iter_u64_digits()
+                .next()
+                .unwrap_or(0)
         } else {
-            (self.sig << (-lo) as u64).iter_u64_digits().next().unwrap_or(0)
+            (self.sig << (-lo) as u64)
+                .iter_u64_digits()
+                .next()
+                .unwrap_or(0)
         };
         // Drop bits at or above `width` (they belong to the kept part).
         let keep = (self.width as i64 - lo).clamp(0, 64) as u32;
-        let keep_mask = if keep == 64 { u64::MAX } else { (1u64 << keep) - 1 };
+        let keep_mask = if keep == 64 {
+            u64::MAX
+        } else {
+            (1u64 << keep) - 1
+        };
         bits & mask & keep_mask
     }
 

@@ -75,7 +75,7 @@ const fn unsigned(mut f: NamedFormat) -> NamedFormat {
     f
 }
 
-use Specials::{FiniteNan, Finite, Fnuz, Ieee, P3109};
+use Specials::{Finite, FiniteNan, Fnuz, Ieee, P3109};
 
 const IEEE754: &str = "IEEE 754-2019, table 3.5";
 const OCP_OFP8: &str = "OCP 8-bit Floating Point Specification (OFP8) rev 1.0, table 1";
@@ -85,17 +85,66 @@ const P3109_V3: &str = "IEEE P3109 interim report v3: binary8pP, bias 2^(8-P-1)"
 /// Every registered format. Names are matched case-insensitively.
 pub static NAMED_FORMATS: &[NamedFormat] = &[
     named(&["binary16", "fp16", "half"], 5, 10, 15, Ieee, IEEE754),
-    named(&["bfloat16", "bf16"], 8, 7, 127, Ieee, "Google bfloat16 (binary32 with 7 mantissa bits)"),
-    named(&["tf32"], 8, 10, 127, Ieee, "NVIDIA TensorFloat-32 (A100 whitepaper), 19 bits"),
+    named(
+        &["bfloat16", "bf16"],
+        8,
+        7,
+        127,
+        Ieee,
+        "Google bfloat16 (binary32 with 7 mantissa bits)",
+    ),
+    named(
+        &["tf32"],
+        8,
+        10,
+        127,
+        Ieee,
+        "NVIDIA TensorFloat-32 (A100 whitepaper), 19 bits",
+    ),
     named(&["binary32", "fp32", "single"], 8, 23, 127, Ieee, IEEE754),
     named(&["binary64", "fp64", "double"], 11, 52, 1023, Ieee, IEEE754),
-    named(&["binary128", "fp128", "quad"], 15, 112, 16383, Ieee, IEEE754),
+    named(
+        &["binary128", "fp128", "quad"],
+        15,
+        112,
+        16383,
+        Ieee,
+        IEEE754,
+    ),
     named(&["e4m3", "e4m3fn"], 4, 3, 7, FiniteNan, OCP_OFP8),
     named(&["e5m2"], 5, 2, 15, Ieee, OCP_OFP8),
-    named(&["e4m3fnuz"], 4, 3, 8, Fnuz, "ml_dtypes float8_e4m3fnuz (Graphcore/AMD), bias 8"),
-    named(&["e5m2fnuz"], 5, 2, 16, Fnuz, "ml_dtypes float8_e5m2fnuz (Graphcore/AMD), bias 16"),
-    named(&["e4m3b11fnuz"], 4, 3, 11, Fnuz, "ml_dtypes float8_e4m3b11fnuz, bias 11"),
-    named(&["e3m4"], 3, 4, 3, Ieee, "ml_dtypes float8_e3m4 (IEEE-like)"),
+    named(
+        &["e4m3fnuz"],
+        4,
+        3,
+        8,
+        Fnuz,
+        "ml_dtypes float8_e4m3fnuz (Graphcore/AMD), bias 8",
+    ),
+    named(
+        &["e5m2fnuz"],
+        5,
+        2,
+        16,
+        Fnuz,
+        "ml_dtypes float8_e5m2fnuz (Graphcore/AMD), bias 16",
+    ),
+    named(
+        &["e4m3b11fnuz"],
+        4,
+        3,
+        11,
+        Fnuz,
+        "ml_dtypes float8_e4m3b11fnuz, bias 11",
+    ),
+    named(
+        &["e3m4"],
+        3,
+        4,
+        3,
+        Ieee,
+        "ml_dtypes float8_e3m4 (IEEE-like)",
+    ),
     named(&["e2m3"], 2, 3, 1, Finite, OCP_MX),
     named(&["e3m2"], 3, 2, 3, Finite, OCP_MX),
     named(&["e2m1"], 2, 1, 1, Finite, OCP_MX),
@@ -103,9 +152,30 @@ pub static NAMED_FORMATS: &[NamedFormat] = &[
         has_zero: false,
         ..unsigned(named(&["e8m0"], 8, 0, 127, FiniteNan, OCP_MX))
     },
-    unsigned(named(&["ue4m3"], 4, 3, 7, FiniteNan, "NVIDIA NVFP4 block scale: E4M3 without sign")),
-    unsigned(named(&["ue5m3"], 5, 3, 15, Ieee, "Graphcore FP4 training study: unsigned E5M3, top exponent reserved")),
-    unsigned(named(&["ue5m3fn"], 5, 3, 15, FiniteNan, "unsigned E5M3 without Inf, 0xFF NaN (NVIDIA/AMD style)")),
+    unsigned(named(
+        &["ue4m3"],
+        4,
+        3,
+        7,
+        FiniteNan,
+        "NVIDIA NVFP4 block scale: E4M3 without sign",
+    )),
+    unsigned(named(
+        &["ue5m3"],
+        5,
+        3,
+        15,
+        Ieee,
+        "Graphcore FP4 training study: unsigned E5M3, top exponent reserved",
+    )),
+    unsigned(named(
+        &["ue5m3fn"],
+        5,
+        3,
+        15,
+        FiniteNan,
+        "unsigned E5M3 without Inf, 0xFF NaN (NVIDIA/AMD style)",
+    )),
     named(&["binary8p1"], 7, 0, 64, P3109, P3109_V3),
     named(&["binary8p2"], 6, 1, 32, P3109, P3109_V3),
     named(&["binary8p3"], 5, 2, 16, P3109, P3109_V3),
@@ -133,7 +203,10 @@ pub fn parse(input: &str) -> Result<Format> {
     if name.is_empty() {
         return Err(fail("the name is empty"));
     }
-    if let Some(n) = NAMED_FORMATS.iter().find(|n| n.names.contains(&name.as_str())) {
+    if let Some(n) = NAMED_FORMATS
+        .iter()
+        .find(|n| n.names.contains(&name.as_str()))
+    {
         return Ok(n.format());
     }
     if let Some(rest) = name
@@ -222,7 +295,9 @@ fn parse_generic(name: &str) -> std::result::Result<Format, String> {
         };
         match (kind, *token) {
             (Some(s), _) if specials.is_some() => {
-                return Err(format!("two special-value encodings given ({s:?} and another)"));
+                return Err(format!(
+                    "two special-value encodings given ({s:?} and another)"
+                ));
             }
             (Some(s), _) => specials = Some(*s),
             (None, "ftz") => subnormals = false,
@@ -235,7 +310,10 @@ fn parse_generic(name: &str) -> std::result::Result<Format, String> {
     }
     let specials = specials.unwrap_or(Ieee);
     let bias = bias.unwrap_or_else(|| default_bias(exp_bits, specials));
-    Format::new(exp_bits, man_bits, bias, signed, subnormals, has_zero, specials).map_err(reason_of)
+    Format::new(
+        exp_bits, man_bits, bias, signed, subnormals, has_zero, specials,
+    )
+    .map_err(reason_of)
 }
 
 fn split_digits(s: &str) -> (&str, &str) {
