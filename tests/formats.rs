@@ -241,6 +241,7 @@ fn malformed_names_are_errors_that_say_why() {
         ("", "empty"),
         ("bf17", "generic name starts"),
         ("binary8p9", "P < K"),
+        ("binary8p0", "P < K"),
         ("ue4m3fnuz", "need a sign bit"),
         ("e1m3", "no normal binade"),
         ("e4m3fnfnuz", "two special-value encodings"),

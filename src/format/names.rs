@@ -16,7 +16,7 @@ accepted format names (case-insensitive):
            fnuz = no Inf, no -0, NaN = sign bit only; fin = no specials at all;
            ftz = no subnormals; nz = no zero (exponent field 0 is a normal binade);
            1 <= E <= 20, sign + E + M <= 128; e.g. e11m10, e5m2fnuz, ue5m3fn, e4m3b11fnuz
-  P3109:   binary<K>p<P> or p3109:<K>p<P> with 1 <= P < K <= 16, e.g. binary8p3
+  P3109:   binary<K>p<P> or p3109:<K>p<P> with 1 <= P < K <= 128, e.g. binary8p3
 run `anyfloat formats` for the table of named formats";
 
 /// A registered format: its names (the first is canonical), definition and source.
@@ -225,9 +225,9 @@ fn parse_p3109(rest: &str) -> std::result::Result<Format, String> {
         .ok_or_else(|| "a P3109 name is binary<K>p<P>, e.g. binary8p3".to_string())?;
     let k: u32 = number(k, "K (total bits)")?;
     let p: u32 = number(p, "P (precision)")?;
-    if !(1..k).contains(&p) || k > 16 {
+    if !(1..k).contains(&p) || k > 128 {
         return Err(format!(
-            "P3109 needs 1 <= P < K <= 16, got K = {k}, P = {p}"
+            "P3109 needs 1 <= P < K <= 128, got K = {k}, P = {p}"
         ));
     }
     let (e, m) = (k - p, p - 1);
