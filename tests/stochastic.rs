@@ -55,7 +55,7 @@ fn between(lo: f64, hi: f64, num: u64, den_bits: u32) -> Exact {
     let scale = |x: &Exact| &x.sig << (x.exp - e) as u64;
     let (l, h) = (scale(&lo), scale(&hi));
     let diff = &h - &l;
-    let sig = l + (diff * BigUint::from(num) >> den_bits as u64);
+    let sig = l + ((diff * BigUint::from(num)) >> den_bits as u64);
     Exact::new(false, sig, e)
 }
 
