@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod arith;
 pub mod codec;
 pub mod error;
 pub mod exact;

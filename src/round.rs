@@ -89,6 +89,34 @@ pub fn round<R: RandomSource + ?Sized>(
     Flagged::new(encode(fmt, neg, t, q), flags)
 }
 
+/// Rounds the exact finite value `x` to an integer in `mode` (stochastic modes draw from
+/// `rng`): the integer as an exact value with the sign of `x` (so −0.3 gives −0), and whether
+/// it differs from `x`. Integer conversions and round-to-integral end here.
+pub fn round_to_integral<R: RandomSource + ?Sized>(
+    x: &Exact,
+    mode: RoundingMode,
+    rng: &mut R,
+) -> (Exact, bool) {
+    if x.exp >= 0 {
+        debug_assert!(
+            !x.sticky,
+            "sticky values must carry guard bits below the integer"
+        );
+        return (x.clone(), false);
+    }
+    let width = (-x.exp) as u64;
+    let t = &x.sig >> width;
+    let rem = Remainder {
+        sig: &x.sig,
+        width,
+        sticky: x.sticky,
+    };
+    let inexact = !rem.is_zero();
+    let away = inexact && rounds_away(mode, x.neg, t.bit(0), &rem, rng);
+    let t = if away { t + 1u32 } else { t };
+    (Exact::new(x.neg, t, 0), inexact)
+}
+
 /// Rounds any value — NaN, ±Inf or finite — into `fmt`.
 ///
 /// NaN stays NaN (the format's default NaN; invalid if it was signaling; +0 with invalid in a

@@ -1,0 +1,18 @@
+# Recipes mirror the README; each is one plain cargo command, so `just` is optional.
+
+# Every test, including the exhaustive ones marked #[ignore], in release mode.
+test:
+    cargo test --release -- --include-ignored
+
+# Quick tests only (debug build, skips the exhaustive ones).
+quick:
+    cargo test
+
+# Criterion benchmarks (results in target/criterion).
+bench:
+    cargo bench
+
+# Lints that CI expects clean.
+lint:
+    cargo fmt --check
+    cargo clippy --all-targets -- -D warnings
