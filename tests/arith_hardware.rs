@@ -19,7 +19,7 @@ fn operands64(stream: &mut Stream, n: usize) -> Vec<f64> {
         f64::MIN_POSITIVE,
         5e-324,
         -5e-324,
-        2.2250738585072009e-308,
+        f64::from_bits(0x000f_ffff_ffff_ffff), // largest subnormal
         1.5,
         3.0,
         0.1,
