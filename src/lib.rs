@@ -28,6 +28,7 @@ pub mod mode;
 pub mod parse;
 pub mod rng;
 pub mod round;
+pub mod vectors;
 
 pub use error::{Error, Result};
 pub use exact::{Exact, Value};

@@ -241,3 +241,84 @@ fn bad_input_is_a_clear_error_not_a_panic() {
     fails(&["encode", "e4m3", "1e"], "decimal exponent");
     fails(&["frobnicate"], "unrecognized subcommand");
 }
+
+#[test]
+fn gen_writes_testfloat_lines_that_verify_accepts() {
+    let lines = ok(&["gen", "e4m3", "add", "--level", "all"]);
+    assert_eq!(lines.lines().count(), 65536);
+    // 1 + 1/16: the tie goes to even (1), inexact.
+    assert!(lines.contains("\n38 18 38 01\n"), "1 + 0.0625 in e4m3");
+    let out = anyfloat_stdin(&["verify", "e4m3", "add"], &lines);
+    assert!(out.status.success());
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        "65536 passed, 0 failed\n"
+    );
+}
+
+#[test]
+fn verify_reports_mismatches_and_malformed_lines_with_their_numbers() {
+    let input = "38 38 40 01\nzz\n38 38 40 00\n7e 7e 7f 05\n";
+    let out = anyfloat_stdin(&["verify", "e4m3", "add"], input);
+    assert_eq!(out.status.code(), Some(1));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.contains(
+            "line 1: add(0x38 (1), 0x38 (1)): expected 0x40 (2) [-], got 0x40 (2) [inexact]"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 2: malformed: expected 4 fields"),
+        "{text}"
+    );
+    assert!(text.ends_with("2 passed, 2 failed\n"), "{text}");
+}
+
+#[test]
+fn verify_accepts_any_nan_unless_asked_to_check_nans() {
+    // 0/0 in binary16: the default NaN is 0x7e00; 0x7fff is another quiet NaN.
+    let line = "0000 0000 7fff 10\n";
+    let out = anyfloat_stdin(&["verify", "binary16", "div"], line);
+    assert!(out.status.success());
+    let out = anyfloat_stdin(&["verify", "binary16", "div", "--check-nans"], line);
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn stochastic_vectors_carry_their_random_words_and_replay() {
+    let lines = ok(&[
+        "gen", "bf16", "mul", "-r", "sr:8", "--count", "200", "--seed", "3",
+    ]);
+    let first = lines
+        .lines()
+        .find(|l| l.split(' ').count() == 5 && !l.ends_with(" -"))
+        .unwrap();
+    assert_eq!(first.split(' ').nth(4).unwrap().len(), 16, "{first}");
+    let out = anyfloat_stdin(&["verify", "bf16", "mul", "-r", "sr:8"], &lines);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
+
+#[test]
+fn calc_shows_the_exact_result_and_flags() {
+    let out = ok(&["calc", "binary32", "div", "1", "3"]);
+    assert!(out.contains("exact:     3.333333333333333333333333333333333333333e-1 = 0x1.555555555555555555555555555555555555555p-2…"), "{out}");
+    assert!(
+        out.contains("result:    0x3eaaaaab (0.3333333432674408)"),
+        "{out}"
+    );
+    assert!(out.contains("flags:     inexact (0x01)"), "{out}");
+    let out = ok(&["calc", "e4m3", "mul", "0x7e", "-2", "--saturate"]);
+    assert!(out.contains("result:    0xfe (-448)"), "{out}");
+    assert!(out.contains("inexact|overflow"), "{out}");
+    fails(&["calc", "e4m3", "add", "1"], "takes 2 operand(s)");
+    fails(&["calc", "e4m3", "frob", "1"], "unknown operation");
+    fails(
+        &["gen", "binary16", "add", "--level", "all"],
+        "at most 8 bits",
+    );
+}

@@ -52,7 +52,6 @@ pub struct RoundArgs {
     #[arg(value_parser = parse_format)]
     format: Format,
     /// Values to round (decimal, hex float, inf, nan); read from stdin when absent.
-    #[arg(allow_hyphen_values = true)]
     values: Vec<String>,
     #[command(flatten)]
     rounding: RoundingArgs,
@@ -76,7 +75,7 @@ pub struct EncodeArgs {
     #[arg(value_parser = parse_format)]
     format: Format,
     /// Values (decimal, hex float, inf, nan).
-    #[arg(required = true, allow_hyphen_values = true)]
+    #[arg(required = true)]
     values: Vec<String>,
     #[command(flatten)]
     rounding: RoundingArgs,

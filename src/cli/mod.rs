@@ -2,6 +2,7 @@
 //! arguments, calls the library, and prints; nothing here decides a rounding.
 
 mod core;
+mod vectors;
 
 use anyfloat::{Format, Overflow, Rounding, RoundingMode, Tininess};
 use clap::{Parser, Subcommand};
@@ -29,11 +30,14 @@ enum Command {
     Round(core::RoundArgs),
     Decode(core::DecodeArgs),
     Encode(core::EncodeArgs),
+    Gen(vectors::GenArgs),
+    Verify(vectors::VerifyArgs),
+    Calc(vectors::CalcArgs),
 }
 
 /// Parses the command line and runs the subcommand; the exit code is decided here.
 pub fn run() -> anyhow::Result<ExitCode> {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(std::env::args_os().map(protect_negative_value));
     let result = match cli.command {
         Command::Formats(a) => core::formats(a),
         Command::Info(a) => core::info(a),
@@ -41,6 +45,9 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Round(a) => core::round(a),
         Command::Decode(a) => core::decode(a),
         Command::Encode(a) => core::encode(a),
+        Command::Gen(a) => vectors::generate(a),
+        Command::Verify(a) => vectors::verify(a),
+        Command::Calc(a) => vectors::calc(a),
     };
     match result {
         Ok(code) => Ok(code),
@@ -48,6 +55,18 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Err(e) if is_broken_pipe(&e) => Ok(ExitCode::SUCCESS),
         Err(e) => Err(e),
     }
+}
+
+/// Negative values (`-1.5`, `-inf`, `-0x1p-3`) would read as options; a leading space makes
+/// clap take them as positionals, and every value parser trims it. No option looks like this.
+fn protect_negative_value(arg: std::ffi::OsString) -> std::ffi::OsString {
+    let Some(s) = arg.to_str() else { return arg };
+    let rest = s.strip_prefix('-').unwrap_or("").to_ascii_lowercase();
+    let numeric = rest.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        || ["inf", "nan", "snan", "qnan"]
+            .iter()
+            .any(|w| rest.starts_with(w));
+    if numeric { format!(" {s}").into() } else { arg }
 }
 
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
