@@ -22,14 +22,18 @@ pub mod arith;
 pub mod codec;
 pub mod error;
 pub mod exact;
+pub mod exp;
+pub mod experiments;
 pub mod flags;
 pub mod format;
 pub mod mode;
 pub mod mp;
 pub mod parse;
+pub mod plot;
 pub mod real;
 pub mod rng;
 pub mod round;
+pub mod stats;
 pub mod vectors;
 
 pub use error::{Error, Result};

@@ -2,6 +2,7 @@
 //! arguments, calls the library, and prints; nothing here decides a rounding.
 
 mod core;
+mod exp;
 mod vectors;
 
 use anyfloat::{Format, Overflow, Rounding, RoundingMode, Tininess};
@@ -33,6 +34,11 @@ enum Command {
     Gen(vectors::GenArgs),
     Verify(vectors::VerifyArgs),
     Calc(vectors::CalcArgs),
+    Run(exp::RunArgs),
+    Merge(exp::MergeArgs),
+    Plot(exp::PlotArgs),
+    Experiments(exp::ExperimentsArgs),
+    Wasserstein(exp::WassersteinArgs),
 }
 
 /// Parses the command line and runs the subcommand; the exit code is decided here.
@@ -48,6 +54,11 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Gen(a) => vectors::generate(a),
         Command::Verify(a) => vectors::verify(a),
         Command::Calc(a) => vectors::calc(a),
+        Command::Run(a) => exp::run(a),
+        Command::Merge(a) => exp::merge(a),
+        Command::Plot(a) => exp::plot(a),
+        Command::Experiments(a) => exp::experiments(a),
+        Command::Wasserstein(a) => exp::wasserstein(a),
     };
     match result {
         Ok(code) => Ok(code),
