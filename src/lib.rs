@@ -20,6 +20,7 @@
 
 pub mod arith;
 pub mod codec;
+pub mod emu;
 pub mod error;
 pub mod exact;
 pub mod exp;

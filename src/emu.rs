@@ -1,0 +1,328 @@
+//! `Emu`: a scalar for model code whose every operation is rounded into the current format.
+//!
+//! The format, rounding mode and random stream form a [`Context`] that code sets for a scope
+//! with [`with_context`]; it is per thread, so rayon workers each run their own. Basic
+//! operations (+ − × ÷ √ fma) are correctly rounded: where computing in f64 and rounding once
+//! is provably the same (round-to-nearest-even with 2p + 2 ≤ 53, away from f64's subnormal
+//! range) that is what runs; otherwise the exact integer path of [`crate::arith`]. Elementary
+//! functions are computed in f64 and rounded once, so they are not guaranteed correctly
+//! rounded in the target format (they can be one unit in the last place off when the f64 value
+//! lies next to a rounding boundary of the format).
+
+use crate::arith::{self, Unrounded};
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::exact::Value;
+use crate::format::Format;
+use crate::mode::{Rounding, RoundingMode};
+use crate::real::Real;
+use crate::rng::ElementStream;
+use std::cell::RefCell;
+use std::fmt;
+use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
+
+/// What `Emu` arithmetic does on one thread.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Context {
+    format: Format,
+    rounding: Rounding,
+    key: u64,
+}
+
+impl Context {
+    /// Arithmetic in `format` with `rounding`; stochastic modes draw from the stream keyed by
+    /// `key` (see [`crate::rng::derive_key`]). The format's values must fit in f64.
+    pub fn new(format: Format, rounding: impl Into<Rounding>, key: u64) -> Result<Context> {
+        if !format.fits_in_f64() {
+            return Err(Error::Invalid(format!(
+                "Emu holds values as f64, and {format} does not fit in binary64; use anyfloat::mp::Mp for wider formats"
+            )));
+        }
+        Ok(Context {
+            format,
+            rounding: rounding.into(),
+            key,
+        })
+    }
+
+    /// The format.
+    pub fn format(&self) -> &Format {
+        &self.format
+    }
+
+    /// The rounding.
+    pub fn rounding(&self) -> &Rounding {
+        &self.rounding
+    }
+}
+
+/// The active context with its derived state.
+struct Active {
+    ctx: Context,
+    /// Position in the random stream: every rounding advances it by one.
+    draws: u64,
+    /// Whether rounding an f64 result of + − × ÷ √ equals rounding the exact result.
+    f64_is_exact_enough: bool,
+}
+
+thread_local! {
+    static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `ctx` as this thread's `Emu` context, restoring the previous one afterwards
+/// (also if `f` panics). The random stream starts at position 0.
+pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<Active>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            ACTIVE.with(|a| *a.borrow_mut() = self.0.take());
+        }
+    }
+    let p = ctx.format.precision();
+    let active = Active {
+        ctx: *ctx,
+        draws: 0,
+        f64_is_exact_enough: ctx.rounding.mode == RoundingMode::NearestEven && 2 * p + 2 <= 53,
+    };
+    let _restore = Restore(ACTIVE.with(|a| a.borrow_mut().replace(active)));
+    f()
+}
+
+/// Runs `g` on the active context (panics outside [`with_context`]: using `Emu` without a
+/// format is a programming error, like indexing out of bounds).
+fn active<T>(g: impl FnOnce(&mut Active) -> T) -> T {
+    ACTIVE.with(|a| {
+        let mut a = a.borrow_mut();
+        let active = a
+            .as_mut()
+            .expect("Emu arithmetic needs a context: wrap the code in anyfloat::emu::with_context");
+        g(active)
+    })
+}
+
+impl Active {
+    /// Rounds an exact result into the format, as an f64.
+    fn finish(&mut self, u: &Unrounded) -> f64 {
+        let fmt = self.ctx.format;
+        // The k-th rounding (exact or not) draws from position k of the stream.
+        let mut rng = ElementStream::new(self.ctx.key, self.draws);
+        self.draws += 1;
+        let r = arith::finish(&fmt, u, &self.ctx.rounding, &mut rng);
+        codec::to_f64(&fmt, r.value)
+    }
+
+    /// Rounds the value of an f64 into the format.
+    fn round(&mut self, x: f64) -> f64 {
+        self.finish(&Unrounded {
+            value: Value::from_f64(x),
+            flags: crate::flags::Flags::NONE,
+        })
+    }
+
+    /// Whether an f64 result `s` of a basic operation, rounded once, is the correctly rounded
+    /// result: the double-rounding theorem needs s away from f64's subnormal range.
+    fn fast_ok(&self, s: f64) -> bool {
+        const SAFE: f64 = 1.0e-280; // far above 2^-1022 · 2^53
+        self.f64_is_exact_enough && (s == 0.0 || !s.is_finite() || s.abs() >= SAFE)
+    }
+}
+
+fn value(x: f64) -> Value {
+    Value::from_f64(x)
+}
+
+/// A number of the current context's format, held as the f64 of equal value.
+#[derive(Clone, Copy, Default, PartialEq, PartialOrd)]
+pub struct Emu(f64);
+
+impl Emu {
+    /// The value as f64 (exact).
+    pub fn value(self) -> f64 {
+        self.0
+    }
+
+    /// The value rounded into the current format.
+    pub fn new(x: f64) -> Emu {
+        Emu(active(|a| a.round(x)))
+    }
+
+    fn binary(
+        self,
+        rhs: Emu,
+        fast: fn(f64, f64) -> f64,
+        exact: impl FnOnce(&Value, &Value, &Context) -> Unrounded,
+    ) -> Emu {
+        active(|a| {
+            let s = fast(self.0, rhs.0);
+            if a.fast_ok(s) {
+                return Emu(a.round(s));
+            }
+            let u = exact(&value(self.0), &value(rhs.0), &a.ctx);
+            Emu(a.finish(&u))
+        })
+    }
+
+    /// An elementary function: evaluated in f64, then rounded once.
+    fn function(self, f64_version: fn(f64) -> f64) -> Emu {
+        active(|a| Emu(a.round(f64_version(self.0))))
+    }
+}
+
+impl fmt::Debug for Emu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", codec::shortest(self.0))
+    }
+}
+
+impl fmt::Display for Emu {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&codec::shortest(self.0))
+    }
+}
+
+impl Add for Emu {
+    type Output = Emu;
+    fn add(self, rhs: Emu) -> Emu {
+        self.binary(
+            rhs,
+            |x, y| x + y,
+            |x, y, c| arith::add(x, y, c.rounding.mode),
+        )
+    }
+}
+
+impl Sub for Emu {
+    type Output = Emu;
+    fn sub(self, rhs: Emu) -> Emu {
+        self.binary(
+            rhs,
+            |x, y| x - y,
+            |x, y, c| arith::sub(x, y, c.rounding.mode),
+        )
+    }
+}
+
+impl Mul for Emu {
+    type Output = Emu;
+    fn mul(self, rhs: Emu) -> Emu {
+        self.binary(rhs, |x, y| x * y, |x, y, _| arith::mul(x, y))
+    }
+}
+
+impl Div for Emu {
+    type Output = Emu;
+    fn div(self, rhs: Emu) -> Emu {
+        self.binary(
+            rhs,
+            |x, y| x / y,
+            |x, y, c| arith::div(x, y, c.format.precision()),
+        )
+    }
+}
+
+impl Neg for Emu {
+    type Output = Emu;
+    /// Negation is exact (in formats without −0, −0 stays +0).
+    fn neg(self) -> Emu {
+        if self.0 == 0.0 {
+            return Emu::new(-self.0);
+        }
+        Emu(-self.0)
+    }
+}
+
+macro_rules! assign_op {
+    ($trait:ident, $method:ident, $op:tt) => {
+        impl $trait for Emu {
+            fn $method(&mut self, rhs: Emu) {
+                *self = *self $op rhs;
+            }
+        }
+    };
+}
+assign_op!(AddAssign, add_assign, +);
+assign_op!(SubAssign, sub_assign, -);
+assign_op!(MulAssign, mul_assign, *);
+assign_op!(DivAssign, div_assign, /);
+
+impl Real for Emu {
+    fn from_f64(x: f64) -> Emu {
+        Emu::new(x)
+    }
+    fn to_f64(&self) -> f64 {
+        self.0
+    }
+    fn sqrt(&self) -> Emu {
+        active(|a| {
+            let s = self.0.sqrt();
+            if a.fast_ok(s) {
+                return Emu(a.round(s));
+            }
+            let u = arith::sqrt(&value(self.0), a.ctx.format.precision());
+            Emu(a.finish(&u))
+        })
+    }
+    fn mul_add(&self, b: &Emu, c: &Emu) -> Emu {
+        // f64 fma rounds once to 53 bits; with 2p + 2 ≤ 53 that is as good as exact here only
+        // for the product part, so fma always takes the exact path unless the result is exact.
+        active(|a| {
+            let u = arith::fma(
+                &value(self.0),
+                &value(b.0),
+                &value(c.0),
+                a.ctx.rounding.mode,
+            );
+            Emu(a.finish(&u))
+        })
+    }
+    fn abs(&self) -> Emu {
+        Emu(self.0.abs()).canonical()
+    }
+    fn exp(&self) -> Emu {
+        self.function(f64::exp)
+    }
+    fn ln(&self) -> Emu {
+        self.function(f64::ln)
+    }
+    fn sin(&self) -> Emu {
+        self.function(f64::sin)
+    }
+    fn cos(&self) -> Emu {
+        self.function(f64::cos)
+    }
+    fn tanh(&self) -> Emu {
+        self.function(f64::tanh)
+    }
+    fn powi(&self, n: i32) -> Emu {
+        // Repeated multiplication, each product rounded: what model code written with `*`
+        // would compute.
+        let mut result = Emu::new(1.0);
+        let mut base = *self;
+        let mut k = n.unsigned_abs();
+        while k > 0 {
+            if k & 1 == 1 {
+                result = result * base;
+            }
+            base = base * base;
+            k >>= 1;
+        }
+        if n < 0 {
+            Emu::new(1.0) / result
+        } else {
+            result
+        }
+    }
+    fn min(&self, other: &Emu) -> Emu {
+        if other.0 < self.0 { *other } else { *self }
+    }
+    fn max(&self, other: &Emu) -> Emu {
+        if other.0 > self.0 { *other } else { *self }
+    }
+}
+
+impl Emu {
+    /// The same value re-rounded (used where −0/+0 conventions of the format matter).
+    fn canonical(self) -> Emu {
+        Emu::new(self.0)
+    }
+}
