@@ -301,9 +301,9 @@ impl Real for Emu {
         let mut k = n.unsigned_abs();
         while k > 0 {
             if k & 1 == 1 {
-                result = result * base;
+                result *= base;
             }
-            base = base * base;
+            base *= base;
             k >>= 1;
         }
         if n < 0 {
