@@ -138,6 +138,7 @@ fn an_interrupted_run_resumes_from_the_points_already_written() {
     let before = fs::read(out.join("errors.csv")).unwrap();
     // Lose two points and the outputs, as a killed run would.
     fs::remove_file(out.join("points/000002.csv")).unwrap();
+    fs::remove_file(out.join("points/000007.errors.csv")).unwrap();
     fs::remove_file(out.join("points/000007.csv")).unwrap();
     fs::remove_file(out.join("errors.csv")).unwrap();
     let text = ok(&["run", &recipe, "--out", out.to_str().unwrap(), "-q"]);

@@ -14,6 +14,7 @@ pub use table::{Cell, Table};
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 use std::any::Any;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use store::{Store, sha256_hex, write_atomic};
@@ -39,16 +40,21 @@ pub trait Experiment: Sync {
     fn prepare(&self, _recipe: &Recipe) -> Result<Prepared> {
         Ok(Box::new(()))
     }
-    /// The rows of one grid point; random streams derive from `key`.
+    /// The tables of one grid point, by name (rows of equal-named tables of all points are
+    /// joined in point order); random streams derive from `key`.
     fn run_point(
         &self,
         recipe: &Recipe,
         point: &Point,
         key: u64,
         prepared: &Prepared,
-    ) -> Result<Table>;
-    /// The output tables (file name, table) derived from all rows, in index order.
-    fn outputs(&self, recipe: &Recipe, rows: Table) -> Result<Vec<(String, Table)>>;
+    ) -> Result<Vec<(String, Table)>>;
+    /// The output files (file name, table) derived from the joined tables.
+    fn outputs(
+        &self,
+        recipe: &Recipe,
+        tables: BTreeMap<String, Table>,
+    ) -> Result<Vec<(String, Table)>>;
     /// Draws the figures (PNG and SVG) from the outputs into `dir`; returns the files.
     fn figures(
         &self,
@@ -153,10 +159,10 @@ pub fn run(recipe_path: &Path, opts: &RunOptions) -> Result<RunReport> {
         pool.install(|| {
             pending.par_iter().try_for_each(|p| {
                 let key = crate::rng::derive_key(recipe.seed, &[p.index as u64]);
-                let rows = exp.run_point(&recipe, p, key, &prepared).map_err(|e| {
+                let tables = exp.run_point(&recipe, p, key, &prepared).map_err(|e| {
                     Error::Invalid(format!("grid point {} ({}): {e}", p.index, describe(p)))
                 })?;
-                store.save_point(p.index, &rows)?;
+                store.save_point(p.index, &tables)?;
                 if let Some(bar) = &bar {
                     bar.inc(1);
                 }
@@ -254,8 +260,8 @@ fn assemble(
     threads: usize,
 ) -> Result<Vec<PathBuf>> {
     let points = recipe.points();
-    let rows = store.load_points(points.len())?;
-    let outputs = exp.outputs(recipe, rows)?;
+    let tables = store.load_points(points.len())?;
+    let outputs = exp.outputs(recipe, tables)?;
     let mut files = Vec::new();
     for (name, table) in &outputs {
         files.push(store.write_table(name, table)?);

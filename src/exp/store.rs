@@ -5,7 +5,9 @@
 //! ```text
 //! results/<name>/
 //!   points/recipe.sha256     the recipe the points belong to
-//!   points/000042.csv        rows of grid point 42
+//!   points/recipe.toml       its text (for `merge` and `plot`)
+//!   points/000042.csv        grid point 42 done: the names of its tables
+//!   points/000042.w1.csv     its rows of table `w1`
 //!   <table>.csv              assembled outputs (the experiment names them)
 //!   <figure>.png, .svg
 //!   manifest.json
@@ -14,6 +16,7 @@
 use super::table::Table;
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// Writes `bytes` to `path` atomically (temporary file in the same directory, then rename).
@@ -79,18 +82,30 @@ impl Store {
         self.points_dir().join(format!("{index:06}.csv"))
     }
 
+    fn point_table_path(&self, index: usize, table: &str) -> PathBuf {
+        self.points_dir().join(format!("{index:06}.{table}.csv"))
+    }
+
     /// Whether grid point `index` is done.
     pub fn has_point(&self, index: usize) -> bool {
         self.point_path(index).is_file()
     }
 
-    /// Records the rows of grid point `index`.
-    pub fn save_point(&self, index: usize, rows: &Table) -> Result<()> {
-        write_atomic(&self.point_path(index), rows.to_csv().as_bytes())
+    /// Records the tables of grid point `index`; the index file, written last, marks it done.
+    pub fn save_point(&self, index: usize, tables: &[(String, Table)]) -> Result<()> {
+        let mut listing = Table::new(&["table"]);
+        for (name, table) in tables {
+            write_atomic(
+                &self.point_table_path(index, name),
+                table.to_csv().as_bytes(),
+            )?;
+            listing.push(vec![name.as_str().into()]);
+        }
+        write_atomic(&self.point_path(index), listing.to_csv().as_bytes())
     }
 
-    /// The rows of every point, in index order; an error lists missing points.
-    pub fn load_points(&self, count: usize) -> Result<Table> {
+    /// Every point's tables joined by name, in index order; an error lists missing points.
+    pub fn load_points(&self, count: usize) -> Result<BTreeMap<String, Table>> {
         let missing: Vec<usize> = (0..count).filter(|&i| !self.has_point(i)).collect();
         if !missing.is_empty() {
             let shown: Vec<String> = missing.iter().take(10).map(|i| i.to_string()).collect();
@@ -101,36 +116,52 @@ impl Store {
                 self.dir.display()
             )));
         }
-        let mut all = Table::default();
+        let mut all: BTreeMap<String, Table> = BTreeMap::new();
         for i in 0..count {
-            all.extend(Table::read(&self.point_path(i))?)?;
+            let listing = Table::read(&self.point_path(i))?;
+            for row in &listing.rows {
+                let name = row[0].as_text();
+                let table = Table::read(&self.point_table_path(i, &name))?;
+                all.entry(name).or_default().extend(table)?;
+            }
         }
         Ok(all)
     }
 
-    /// Copies the point files of another store (a shard's directory) into this one.
+    /// Copies the points of another store (a shard's directory) into this one.
     pub fn absorb(&self, other: &Path, recipe_hash: &str) -> Result<usize> {
         let theirs = Store::open(other, recipe_hash)?;
-        let mut copied = 0;
+        let read = |path: &Path| {
+            std::fs::read(path)
+                .map_err(|e| Error::Invalid(format!("reading {}: {e}", path.display())))
+        };
         let entries = std::fs::read_dir(theirs.points_dir()).map_err(|e| {
             Error::Invalid(format!("reading {}: {e}", theirs.points_dir().display()))
         })?;
+        let mut copied = 0;
         for entry in entries.flatten() {
             let name = entry.file_name();
             let Some(index) = name
                 .to_str()
                 .and_then(|n| n.strip_suffix(".csv"))
+                .filter(|n| !n.contains('.'))
                 .and_then(|n| n.parse::<usize>().ok())
             else {
                 continue;
             };
-            if !self.has_point(index) {
-                let bytes = std::fs::read(entry.path()).map_err(|e| {
-                    Error::Invalid(format!("reading {}: {e}", entry.path().display()))
-                })?;
-                write_atomic(&self.point_path(index), &bytes)?;
-                copied += 1;
+            if self.has_point(index) || !theirs.has_point(index) {
+                continue;
             }
+            let listing = Table::read(&theirs.point_path(index))?;
+            for row in &listing.rows {
+                let table = row[0].as_text();
+                write_atomic(
+                    &self.point_table_path(index, &table),
+                    &read(&theirs.point_table_path(index, &table))?,
+                )?;
+            }
+            write_atomic(&self.point_path(index), &read(&theirs.point_path(index))?)?;
+            copied += 1;
         }
         Ok(copied)
     }

@@ -9,6 +9,7 @@ use crate::format::Format;
 use crate::mode::{Rounding, RoundingMode};
 use crate::plot::{self, LineChart, Series};
 use crate::rng::{ElementStream, Stream};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 /// See the module docs.
@@ -65,7 +66,13 @@ impl Experiment for RoundingError {
         }
         Ok(())
     }
-    fn run_point(&self, recipe: &Recipe, point: &Point, key: u64, _: &Prepared) -> Result<Table> {
+    fn run_point(
+        &self,
+        recipe: &Recipe,
+        point: &Point,
+        key: u64,
+        _: &Prepared,
+    ) -> Result<Vec<(String, Table)>> {
         let fmt = Format::parse(recipe.text(point, "format")?)?;
         let mode: RoundingMode = recipe.text(point, "rounding")?.parse()?;
         let dist = recipe.text(point, "distribution")?;
@@ -105,9 +112,14 @@ impl Experiment for RoundingError {
             (sum_abs / n as f64).into(),
             max_abs.into(),
         ]);
-        Ok(t)
+        Ok(vec![("errors".into(), t)])
     }
-    fn outputs(&self, _: &Recipe, rows: Table) -> Result<Vec<(String, Table)>> {
+    fn outputs(
+        &self,
+        _: &Recipe,
+        mut tables: BTreeMap<String, Table>,
+    ) -> Result<Vec<(String, Table)>> {
+        let rows = tables.remove("errors").unwrap_or_default();
         Ok(vec![("errors.csv".into(), rows)])
     }
     fn figures(&self, _: &Recipe, outputs: &[(String, Table)], dir: &Path) -> Result<Vec<PathBuf>> {
