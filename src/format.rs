@@ -58,7 +58,8 @@ impl Format {
     /// Builds a format from its primitive fields, checking that it is possible.
     ///
     /// * `exp_bits` — exponent field width E (1..=20);
-    /// * `man_bits` — stored mantissa width M (precision is M + 1);
+    /// * `man_bits` — stored mantissa width M ≤ 126 (precision is M + 1 ≤ 127, so a
+    ///   significand and its carry fit in a u128);
     /// * `bias` — exponent bias;
     /// * `signed` — whether there is a sign bit (total width is sign + E + M ≤ 128);
     /// * `subnormals` — whether exponent field 0 holds subnormals (if false, results in the
@@ -106,6 +107,12 @@ impl Format {
         if (bias as i64).abs() > bias_limit {
             return Err(fail(format!(
                 "bias {bias} is out of range for a {exp_bits}-bit exponent (|bias| ≤ {bias_limit})"
+            )));
+        }
+        if man_bits > 126 {
+            return Err(fail(format!(
+                "precision {} is too wide: at most 127 significand bits (126 stored) are supported",
+                man_bits + 1
             )));
         }
         if !has_zero && subnormals {

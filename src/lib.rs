@@ -4,7 +4,8 @@
 //! - [`format`]: a [`Format`] as data, and the name grammar;
 //! - [`exact`], [`parse`]: exact values and how text becomes one;
 //! - [`round`]: the rounding core — the only place a rounding decision is made;
-//! - [`codec`]: codes ↔ values, and conversions that end in the core.
+//! - [`codec`]: codes ↔ values, and conversions that end in the core;
+//! - [`oracle`]: MPFR-computed correctly rounded results, an independent check of the core.
 //!
 //! ```
 //! use anyfloat::{Format, Rounding, RoundingMode, codec, rng::NoRandom};
@@ -29,6 +30,7 @@ pub mod flags;
 pub mod format;
 pub mod mode;
 pub mod mp;
+pub mod oracle;
 pub mod parse;
 pub mod plot;
 pub mod real;

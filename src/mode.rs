@@ -119,7 +119,8 @@ pub enum Overflow {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Tininess {
     /// Tiny if the result rounded to p bits with unbounded exponent is below the smallest
-    /// normal (IEEE 754's recommendation; x86 SSE and ARM). Stochastic modes, whose unbounded
+    /// normal (x86 SSE, RISC-V, Berkeley SoftFloat's default; ARM detects before rounding).
+    /// Stochastic modes, whose unbounded
     /// rounding would need a second random decision, use the before-rounding rule.
     #[default]
     AfterRounding,

@@ -31,10 +31,7 @@ pub fn round<R: RandomSource + ?Sized>(
         return match fmt.zero(neg) {
             Some(code) => Flagged::exact(code),
             // No zero (E8M0): the smallest value is the nearest in every mode.
-            None => Flagged::new(
-                fmt.min_positive_magnitude_code(),
-                Flags::INEXACT | Flags::UNDERFLOW,
-            ),
+            None => Flagged::new(smallest(fmt, neg), Flags::INEXACT | Flags::UNDERFLOW),
         };
     };
     if neg && !fmt.is_signed() {
@@ -43,10 +40,7 @@ pub fn round<R: RandomSource + ?Sized>(
     let p = fmt.precision() as i64;
     let emin = fmt.emin() as i64;
     if !fmt.has_zero() && e < emin {
-        return Flagged::new(
-            fmt.min_positive_magnitude_code(),
-            Flags::INEXACT | Flags::UNDERFLOW,
-        );
+        return Flagged::new(smallest(fmt, neg), Flags::INEXACT | Flags::UNDERFLOW);
     }
 
     // Position (exponent) of the last bit kept. Without subnormals a value below the smallest
@@ -153,6 +147,12 @@ pub fn round_value<R: RandomSource + ?Sized>(
             }
         }
     }
+}
+
+/// ± the smallest magnitude, for values below it in a format without zero.
+fn smallest(fmt: &Format, neg: bool) -> u128 {
+    let sign = if neg { fmt.sign_bit() } else { 0 };
+    sign | fmt.min_positive_magnitude_code()
 }
 
 /// The default NaN with the invalid flag, or +0 with it where the format has no NaN.
