@@ -29,6 +29,7 @@ pub mod experiments;
 pub mod flags;
 pub mod format;
 pub mod mode;
+pub mod models;
 pub mod mp;
 pub mod oracle;
 pub mod parse;

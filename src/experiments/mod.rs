@@ -1,10 +1,17 @@
 //! The experiment kinds that recipes can name.
 
+pub mod climate;
+mod lorenz;
 mod rounding_error;
 
 use crate::exp::Experiment;
+use climate::Climate;
 
 /// Every experiment kind.
 pub fn all() -> Vec<&'static dyn Experiment> {
-    vec![&rounding_error::RoundingError]
+    vec![
+        &rounding_error::RoundingError,
+        &Climate(lorenz::L63),
+        &Climate(lorenz::L96),
+    ]
 }

@@ -1,0 +1,5 @@
+//! Models written once over [`crate::real::Real`], so they run in f64, any emulated format or
+//! arbitrary precision.
+
+pub mod lorenz;
+pub mod ode;
