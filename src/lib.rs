@@ -45,3 +45,8 @@ pub use exact::{Exact, Value};
 pub use flags::{Flagged, Flags};
 pub use format::{Format, Specials};
 pub use mode::{Overflow, Rounding, RoundingMode, Tininess};
+
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
