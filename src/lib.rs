@@ -31,6 +31,7 @@ pub mod format;
 pub mod mode;
 pub mod models;
 pub mod mp;
+pub mod npy;
 pub mod oracle;
 pub mod parse;
 pub mod plot;
