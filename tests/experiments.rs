@@ -38,6 +38,30 @@ fn lorenz63_smoke_recipe_reports_thresholds_for_rn_and_sr() {
 }
 
 #[test]
+fn shallow_water_smoke_recipe_reports_thresholds_and_draws_snapshots() {
+    let dir = run_smoke("shallow_water_smoke.toml");
+    let summary = Table::read(&dir.join("summary.csv")).unwrap();
+    assert_eq!(summary.distinct("rounding").unwrap(), ["rne", "sr"]);
+    let noise = Table::read(&dir.join("noise_floor.csv")).unwrap();
+    let variables = noise.distinct("variable").unwrap();
+    for v in ["u_p1", "u_p2", "u_p3", "v_p1", "eta_p3", "ke"] {
+        assert!(
+            variables.iter().any(|x| x == v),
+            "{v} missing from {variables:?}"
+        );
+    }
+    // Every member ran and none blew up.
+    let w1 = Table::read(&dir.join("w1.csv")).unwrap();
+    assert_eq!(w1.rows.len(), (2 + 3 * 2 * 2) * 10);
+    assert!(w1.floats("w1").unwrap().iter().all(|w| w.is_finite()));
+    // Snapshot maps of double, binary16 RN and binary16 SR.
+    let snapshot = Table::read(&dir.join("snapshot.csv")).unwrap();
+    assert_eq!(snapshot.rows.len(), 3 * 7 * 12);
+    assert!(dir.join("snapshot.png").is_file() && dir.join("snapshot.svg").is_file());
+    assert!(dir.join("w1_ke.png").is_file() && dir.join("attractor.png").is_file());
+}
+
+#[test]
 fn rounding_error_recipe_runs() {
     let dir = run_smoke("rounding_error.toml");
     let errors = Table::read(&dir.join("errors.csv")).unwrap();
