@@ -38,6 +38,17 @@ fn lorenz63_smoke_recipe_reports_thresholds_for_rn_and_sr() {
 }
 
 #[test]
+fn full_shallow_water_recipe_parses_and_sets_its_time_step_by_the_cfl_rule() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/shallow_water.toml");
+    let (recipe, exp) = exp::load_recipe(&path).unwrap();
+    assert_eq!(exp.kind(), "shallow_water");
+    // f64 and 16 rounded formats, 2 roundings (f64 runs once), 3 members.
+    assert_eq!(recipe.points().len(), 17 * 2 * 3);
+    let p = &recipe.points()[0];
+    assert_eq!(recipe.f64(p, "dt").unwrap(), 0.0); // 0: 565 s from the CFL rule at 50 × 25
+}
+
+#[test]
 fn shallow_water_smoke_recipe_reports_thresholds_and_draws_snapshots() {
     let dir = run_smoke("shallow_water_smoke.toml");
     let summary = Table::read(&dir.join("summary.csv")).unwrap();
@@ -56,7 +67,7 @@ fn shallow_water_smoke_recipe_reports_thresholds_and_draws_snapshots() {
     assert!(w1.floats("w1").unwrap().iter().all(|w| w.is_finite()));
     // Snapshot maps of double, binary16 RN and binary16 SR.
     let snapshot = Table::read(&dir.join("snapshot.csv")).unwrap();
-    assert_eq!(snapshot.rows.len(), 3 * 7 * 12);
+    assert_eq!(snapshot.rows.len(), 3 * 5 * 12); // interior corners of 12 × 6
     assert!(dir.join("snapshot.png").is_file() && dir.join("snapshot.svg").is_file());
     assert!(dir.join("w1_ke.png").is_file() && dir.join("attractor.png").is_file());
 }
