@@ -52,7 +52,7 @@ fn setup(recipe: &Recipe, point: &Point) -> Result<ShallowWater> {
     Ok(s)
 }
 
-/// The time step [s]: the recipe's `dt`, or the CFL rule when it is 0.
+/// The time step (s): the recipe's `dt`, or the CFL rule when it is 0.
 fn time_step(recipe: &Recipe, point: &Point, s: &ShallowWater) -> Result<f64> {
     let dt = recipe.f64(point, "dt")?;
     if dt == 0.0 {

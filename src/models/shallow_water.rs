@@ -102,29 +102,29 @@ pub struct ShallowWater {
     pub nx: usize,
     /// Grid cells in y.
     pub ny: usize,
-    /// Channel length Lx [m].
+    /// Channel length Lx (m).
     pub lx: f64,
-    /// Gravitational acceleration g [m/s²].
+    /// Gravitational acceleration g (m/s²).
     pub gravity: f64,
-    /// Layer thickness at rest H₀ [m].
+    /// Layer thickness at rest H₀ (m).
     pub depth: f64,
-    /// Water density ρ [kg/m³].
+    /// Water density ρ (kg/m³).
     pub density: f64,
-    /// Central latitude of the β-plane [°].
+    /// Central latitude of the β-plane (°).
     pub latitude: f64,
-    /// Earth's angular frequency ω [1/s].
+    /// Earth's angular frequency ω (1/s).
     pub omega: f64,
-    /// Earth's radius [m].
+    /// Earth's radius (m).
     pub radius: f64,
-    /// Zonal wind stress amplitude Fx0 [Pa].
+    /// Zonal wind stress amplitude Fx0 (Pa).
     pub wind_stress: f64,
-    /// Height of the ridge above the bottom [m].
+    /// Height of the ridge above the bottom (m).
     pub ridge_height: f64,
-    /// Width (Gaussian standard deviation) of the ridge [m].
+    /// Width (Gaussian standard deviation) of the ridge (m).
     pub ridge_width: f64,
-    /// Quadratic bottom drag coefficient c_D [1].
+    /// Quadratic bottom drag coefficient c_D (1).
     pub drag: f64,
-    /// Biharmonic viscosity scaling constant νB [m²/s]: ν = νB · Δ³ / 30 km.
+    /// Biharmonic viscosity scaling constant νB (m²/s): ν = νB · Δ³ / 30 km.
     pub viscosity: f64,
     /// Tangential boundary condition α: 0 free-slip, 2 no-slip.
     pub alpha: f64,
@@ -160,17 +160,17 @@ impl Default for ShallowWater {
 }
 
 impl ShallowWater {
-    /// Grid spacing Δ = Lx/nx [m].
+    /// Grid spacing Δ = Lx/nx (m).
     pub fn spacing(&self) -> f64 {
         self.lx / self.nx as f64
     }
 
-    /// Channel width Ly = ny·Δ [m].
+    /// Channel width Ly = ny·Δ (m).
     pub fn ly(&self) -> f64 {
         self.ny as f64 * self.spacing()
     }
 
-    /// Gravity-wave speed √(g H₀) [m/s].
+    /// Gravity-wave speed √(g H₀) (m/s).
     pub fn wave_speed(&self) -> f64 {
         (self.gravity * self.depth).sqrt()
     }
@@ -180,12 +180,12 @@ impl ShallowWater {
         (self.cfl * self.spacing() / self.wave_speed()).floor()
     }
 
-    /// The biharmonic viscosity ν = νB·Δ³/30 km [m⁴/s].
+    /// The biharmonic viscosity ν = νB·Δ³/30 km (m⁴/s).
     pub fn biharmonic_viscosity(&self) -> f64 {
         self.viscosity / 30e3 * self.spacing().powi(3)
     }
 
-    /// Coriolis parameter f₀ [1/s] and its meridional gradient β [1/(m s)].
+    /// Coriolis parameter f₀ (1/s) and its meridional gradient β (1/(m s)).
     pub fn coriolis(&self) -> (f64, f64) {
         let phi = self.latitude.to_radians();
         (
@@ -194,13 +194,13 @@ impl ShallowWater {
         )
     }
 
-    /// Bottom depth H at x [m] (independent of y).
+    /// Bottom depth H at x (m) (independent of y).
     pub fn bottom(&self, x: f64) -> f64 {
         let d = x - self.lx / 2.0;
         self.depth - self.ridge_height * (-d * d / (2.0 * self.ridge_width.powi(2))).exp()
     }
 
-    /// Zonal wind forcing τ/(ρH₀) at y [m/s²].
+    /// Zonal wind forcing τ/(ρH₀) at y (m/s²).
     pub fn wind(&self, y: f64) -> f64 {
         let c = (std::f64::consts::PI * (y / self.ly() - 0.5)).cos();
         self.wind_stress / (self.density * self.depth) * c * c
@@ -502,7 +502,7 @@ impl<R: Real> Model<R> {
         &self.setup
     }
 
-    /// The time step [s].
+    /// The time step (s).
     pub fn dt(&self) -> f64 {
         self.dt
     }
@@ -560,22 +560,22 @@ impl<R: Real> Model<R> {
         out
     }
 
-    /// u [m/s] at the u-point (iΔ, (j+½)Δ).
+    /// u (m/s) at the u-point (iΔ, (j+½)Δ).
     pub fn u(&self, i: usize, j: usize) -> f64 {
         self.now.u[(i, j as isize)].to_f64() / self.setup.scale
     }
 
-    /// v [m/s] at the v-point ((i+½)Δ, jΔ) (0 on the walls j = 0, ny).
+    /// v (m/s) at the v-point ((i+½)Δ, jΔ) (0 on the walls j = 0, ny).
     pub fn v(&self, i: usize, j: usize) -> f64 {
         self.now.v[(i, j as isize)].to_f64() / self.setup.scale
     }
 
-    /// η [m] at the cell centre ((i+½)Δ, (j+½)Δ).
+    /// η (m) at the cell centre ((i+½)Δ, (j+½)Δ).
     pub fn eta(&self, i: usize, j: usize) -> f64 {
         self.now.eta[(i, j as isize)].to_f64()
     }
 
-    /// Domain mean of η [m] (the volume anomaly per area), summed in f64.
+    /// Domain mean of η (m) (the volume anomaly per area), summed in f64.
     pub fn mean_eta(&self) -> f64 {
         let (nx, ny) = (self.nx, self.ny as usize);
         let sum: f64 = (0..ny)
@@ -585,7 +585,7 @@ impl<R: Real> Model<R> {
         sum / (nx * ny) as f64
     }
 
-    /// Domain-mean kinetic energy per unit mass ½⟨u² + v²⟩ [m²/s²] (u², v² averaged onto cells,
+    /// Domain-mean kinetic energy per unit mass ½⟨u² + v²⟩ (m²/s²) (u², v² averaged onto cells,
     /// as the model's Bernoulli term does), in f64.
     pub fn mean_kinetic_energy(&self) -> f64 {
         let (nx, ny) = (self.nx, self.ny as usize);
@@ -603,7 +603,7 @@ impl<R: Real> Model<R> {
         sum / (2 * nx * ny) as f64
     }
 
-    /// Relative vorticity ζ = ∂v/∂x − ∂u/∂y [1/s] at the corners (iΔ, jΔ), `[j][i]`, rows
+    /// Relative vorticity ζ = ∂v/∂x − ∂u/∂y (1/s) at the corners (iΔ, jΔ), `[j][i]`, rows
     /// j = 0..=ny from the south wall (the wall rows see the boundary condition's ghost u).
     pub fn vorticity(&self) -> Vec<Vec<f64>> {
         let (nx, ny) = (self.nx, self.ny);
