@@ -38,6 +38,41 @@ fn lorenz63_smoke_recipe_reports_thresholds_for_rn_and_sr() {
 }
 
 #[test]
+fn full_shallow_water_recipe_parses_and_sets_its_time_step_by_the_cfl_rule() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/shallow_water.toml");
+    let (recipe, exp) = exp::load_recipe(&path).unwrap();
+    assert_eq!(exp.kind(), "shallow_water");
+    // f64 and 16 rounded formats, 2 roundings (f64 runs once), 3 members.
+    assert_eq!(recipe.points().len(), 17 * 2 * 3);
+    let p = &recipe.points()[0];
+    assert_eq!(recipe.f64(p, "dt").unwrap(), 0.0); // 0: 565 s from the CFL rule at 50 × 25
+}
+
+#[test]
+fn shallow_water_smoke_recipe_reports_thresholds_and_draws_snapshots() {
+    let dir = run_smoke("shallow_water_smoke.toml");
+    let summary = Table::read(&dir.join("summary.csv")).unwrap();
+    assert_eq!(summary.distinct("rounding").unwrap(), ["rne", "sr"]);
+    let noise = Table::read(&dir.join("noise_floor.csv")).unwrap();
+    let variables = noise.distinct("variable").unwrap();
+    for v in ["u_p1", "u_p2", "u_p3", "v_p1", "eta_p3", "ke"] {
+        assert!(
+            variables.iter().any(|x| x == v),
+            "{v} missing from {variables:?}"
+        );
+    }
+    // Every member ran and none blew up.
+    let w1 = Table::read(&dir.join("w1.csv")).unwrap();
+    assert_eq!(w1.rows.len(), (2 + 3 * 2 * 2) * 10);
+    assert!(w1.floats("w1").unwrap().iter().all(|w| w.is_finite()));
+    // Snapshot maps of double, binary16 RN and binary16 SR.
+    let snapshot = Table::read(&dir.join("snapshot.csv")).unwrap();
+    assert_eq!(snapshot.rows.len(), 3 * 5 * 12); // interior corners of 12 × 6
+    assert!(dir.join("snapshot.png").is_file() && dir.join("snapshot.svg").is_file());
+    assert!(dir.join("w1_ke.png").is_file() && dir.join("attractor.png").is_file());
+}
+
+#[test]
 fn rounding_error_recipe_runs() {
     let dir = run_smoke("rounding_error.toml");
     let errors = Table::read(&dir.join("errors.csv")).unwrap();

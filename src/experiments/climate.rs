@@ -13,6 +13,11 @@
 //! when, for every variable, the mean W1 over its members is at most that noise floor; the
 //! threshold is the smallest `sbits` of the `e11m<sbits>` formats from which on every larger
 //! `sbits` listed is indistinguishable too.
+//!
+//! A model may step its own way ([`ClimateModel::run_length`], e.g. days and a CFL time step),
+//! redefine a common parameter (its units or default) by declaring one of the same name, and
+//! return a final 2-D field per run ([`ClimateModel::simulate_with_snapshot`]): the member-0
+//! fields of the formats listed in `attractor` go to `snapshot.csv` and the heat maps `snapshot`.
 
 use crate::emu::{Context, Emu, with_context};
 use crate::error::{Error, Result};
@@ -25,6 +30,12 @@ use crate::rng::{Stream, derive_key};
 use crate::stats;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// Samples of each variable in time order.
+pub type Samples = Vec<Vec<f64>>;
+
+/// A 2-D field, `field[row][col]` with row 0 at the bottom.
+pub type Snapshot = Vec<Vec<f64>>;
 
 /// What a model brings to a climate study.
 pub trait ClimateModel: Sync + Send + 'static {
@@ -49,6 +60,26 @@ pub trait ClimateModel: Sync + Send + 'static {
         init: &[f64],
         run: &RunLength,
     ) -> Result<Vec<Vec<f64>>>;
+    /// The time stepping of a point; by default from the recipe's `dt`, `spinup`, `length` and
+    /// `sample_interval` in model time units.
+    fn run_length(&self, recipe: &Recipe, point: &Point) -> Result<RunLength> {
+        RunLength::from_recipe(recipe, point)
+    }
+    /// Like [`ClimateModel::simulate`], also returning a 2-D field of the final state for the
+    /// snapshot maps; models without one keep this default.
+    fn simulate_with_snapshot<R: Real>(
+        &self,
+        recipe: &Recipe,
+        point: &Point,
+        init: &[f64],
+        run: &RunLength,
+    ) -> Result<(Samples, Option<Snapshot>)> {
+        Ok((self.simulate::<R>(recipe, point, init, run)?, None))
+    }
+    /// What the snapshot field is (figure title).
+    fn snapshot_name(&self) -> &'static str {
+        "final state"
+    }
 }
 
 /// Time stepping of a run, in steps.
@@ -65,7 +96,9 @@ pub struct RunLength {
 }
 
 impl RunLength {
-    fn from_recipe(recipe: &Recipe, point: &Point) -> Result<RunLength> {
+    /// From the recipe's `dt`, `spinup`, `length` and `sample_interval` (times rounded to whole
+    /// steps).
+    pub fn from_recipe(recipe: &Recipe, point: &Point) -> Result<RunLength> {
         let dt = recipe.f64(point, "dt")?;
         if dt.is_nan() || dt <= 0.0 {
             return Err(Error::Invalid(format!("dt = {dt} must be positive")));
@@ -133,7 +166,7 @@ fn common_params() -> Vec<ParamSpec> {
         ParamSpec::new(
             "attractor",
             Param::Text("f64,binary16,bf16".into()),
-            "formats whose member-0 trajectory goes into the projection figure",
+            "formats whose member-0 trajectory (and final snapshot field, for models with one) go into the projection (and snapshot) figures",
         ),
         ParamSpec::new(
             "trajectory_samples",
@@ -170,13 +203,18 @@ impl<M: ClimateModel> Climate<M> {
         mode: RoundingMode,
         key: u64,
         init: &[f64],
-    ) -> Result<Vec<Vec<f64>>> {
-        let run = RunLength::from_recipe(recipe, point)?;
+    ) -> Result<(Samples, Option<Snapshot>)> {
+        let run = self.0.run_length(recipe, point)?;
         if format == "f64" {
-            return self.0.simulate::<f64>(recipe, point, init, &run);
+            return self
+                .0
+                .simulate_with_snapshot::<f64>(recipe, point, init, &run);
         }
         let ctx = Context::new(Format::parse(format)?, mode, key)?;
-        with_context(&ctx, || self.0.simulate::<Emu>(recipe, point, init, &run))
+        with_context(&ctx, || {
+            self.0
+                .simulate_with_snapshot::<Emu>(recipe, point, init, &run)
+        })
     }
 }
 
@@ -188,8 +226,13 @@ impl<M: ClimateModel> Experiment for Climate<M> {
         self.0.about()
     }
     fn params(&self) -> Vec<ParamSpec> {
-        let mut p = common_params();
-        p.extend(self.0.model_params());
+        // A model parameter of a common name replaces the common one (its units or default).
+        let model = self.0.model_params();
+        let mut p: Vec<ParamSpec> = common_params()
+            .into_iter()
+            .filter(|c| model.iter().all(|m| m.name != c.name))
+            .collect();
+        p.extend(model);
         p
     }
     fn check(&self, recipe: &Recipe) -> Result<()> {
@@ -216,7 +259,7 @@ impl<M: ClimateModel> Experiment for Climate<M> {
             .next()
             .expect("a grid has a point");
         let init = self.perturbed_initial(recipe, &point, None)?;
-        let mut samples =
+        let (mut samples, _) =
             self.simulate_in(recipe, &point, "f64", RoundingMode::NearestEven, 0, &init)?;
         for v in &mut samples {
             v.sort_by(f64::total_cmp);
@@ -240,14 +283,19 @@ impl<M: ClimateModel> Experiment for Climate<M> {
             "format", "family", "sbits", "rounding", "member", "variable", "w1",
         ]);
         let mut trajectory = Table::new(&["format", "rounding", "sample", "a", "b"]);
+        let mut snapshot = Table::new(&["format", "rounding", "row", "col", "value"]);
         let first_rounding = recipe.values_of("rounding").first().map(|p| p.to_string());
         if format == "f64" && Some(&rounding) != first_rounding.as_ref() {
             // Double members do not depend on the rounding mode: computed once.
-            return Ok(vec![("w1".into(), w1), ("trajectory".into(), trajectory)]);
+            return Ok(vec![
+                ("w1".into(), w1),
+                ("trajectory".into(), trajectory),
+                ("snapshot".into(), snapshot),
+            ]);
         }
         let mode: RoundingMode = rounding.parse()?;
         let init = self.perturbed_initial(recipe, point, Some(member))?;
-        let samples = self.simulate_in(recipe, point, &format, mode, key, &init)?;
+        let (samples, field) = self.simulate_in(recipe, point, &format, mode, key, &init)?;
         let (family, sbits, shown_rounding) = if format == "f64" {
             ("f64".to_string(), 52, "f64".to_string())
         } else {
@@ -299,8 +347,23 @@ impl<M: ClimateModel> Experiment for Climate<M> {
                     vb.into(),
                 ]);
             }
+            for (r, row) in field.iter().flatten().enumerate() {
+                for (c, &value) in row.iter().enumerate() {
+                    snapshot.push(vec![
+                        format.as_str().into(),
+                        shown_rounding.as_str().into(),
+                        Cell::Int(r as i64),
+                        Cell::Int(c as i64),
+                        value.into(),
+                    ]);
+                }
+            }
         }
-        Ok(vec![("w1".into(), w1), ("trajectory".into(), trajectory)])
+        Ok(vec![
+            ("w1".into(), w1),
+            ("trajectory".into(), trajectory),
+            ("snapshot".into(), snapshot),
+        ])
     }
     fn outputs(
         &self,
@@ -309,16 +372,21 @@ impl<M: ClimateModel> Experiment for Climate<M> {
     ) -> Result<Vec<(String, Table)>> {
         let w1 = tables.remove("w1").unwrap_or_default();
         let trajectory = tables.remove("trajectory").unwrap_or_default();
+        let snapshot = tables.remove("snapshot").unwrap_or_default();
         let noise = noise_floor(&w1)?;
         let means = member_means(&w1)?;
         let summary = thresholds(&means, &noise)?;
-        Ok(vec![
+        let mut out = vec![
             ("w1.csv".into(), w1),
             ("w1_mean.csv".into(), means),
             ("noise_floor.csv".into(), noise),
             ("summary.csv".into(), summary),
             ("trajectory.csv".into(), trajectory),
-        ])
+        ];
+        if !snapshot.rows.is_empty() {
+            out.push(("snapshot.csv".into(), snapshot));
+        }
+        Ok(out)
     }
     fn figures(&self, _: &Recipe, outputs: &[(String, Table)], dir: &Path) -> Result<Vec<PathBuf>> {
         let get = |name: &str| {
@@ -339,6 +407,10 @@ impl<M: ClimateModel> Experiment for Climate<M> {
         }
         if !trajectory.rows.is_empty() {
             files.extend(attractor_figure(&trajectory, &self.0, dir)?);
+        }
+        let snapshot = get("snapshot.csv");
+        if !snapshot.rows.is_empty() {
+            files.extend(snapshot_figure(&snapshot, self.0.snapshot_name(), dir)?);
         }
         Ok(files)
     }
@@ -539,4 +611,34 @@ fn attractor_figure<M: ClimateModel>(
     let (a, b) = model.projection();
     let cols = panels.len().min(3);
     plot::scatter_panels(&dir.join("attractor"), &panels, cols, vars[a], vars[b])
+}
+
+/// Heat maps of the final snapshot field, one panel per (format, rounding).
+fn snapshot_figure(snapshot: &Table, name: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut panels = Vec::new();
+    for format in snapshot.distinct("format")? {
+        let of_format = snapshot.filter("format", &format)?;
+        for rounding in of_format.distinct("rounding")? {
+            let t = of_format.filter("rounding", &rounding)?;
+            let (rows, cols, values) = (t.floats("row")?, t.floats("col")?, t.floats("value")?);
+            let height = rows.iter().fold(0.0f64, |m, &r| m.max(r + 1.0)) as usize;
+            let width = cols.iter().fold(0.0f64, |m, &c| m.max(c + 1.0)) as usize;
+            let mut grid = vec![vec![f64::NAN; width]; height];
+            for ((r, c), v) in rows.iter().zip(&cols).zip(values) {
+                grid[*r as usize][*c as usize] = v;
+            }
+            let title = if format == "f64" {
+                format!("{name}: f64")
+            } else {
+                format!("{name}: {format} {rounding}")
+            };
+            panels.push(Panel {
+                title,
+                points: Vec::new(),
+                grid,
+            });
+        }
+    }
+    let cols = panels.len().min(3);
+    plot::heatmap_panels(&dir.join("snapshot"), &panels, cols)
 }

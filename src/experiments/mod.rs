@@ -3,6 +3,7 @@
 pub mod climate;
 mod lorenz;
 mod rounding_error;
+mod shallow_water;
 
 use crate::exp::Experiment;
 use climate::Climate;
@@ -13,5 +14,6 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &rounding_error::RoundingError,
         &Climate(lorenz::L63),
         &Climate(lorenz::L96),
+        &Climate(shallow_water::Sw),
     ]
 }

@@ -3,3 +3,4 @@
 
 pub mod lorenz;
 pub mod ode;
+pub mod shallow_water;
