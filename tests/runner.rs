@@ -233,3 +233,28 @@ fn wasserstein_reads_plain_files_and_csv_columns() {
     ]);
     assert!(e.contains("no column \"z\""), "{e}");
 }
+
+/// Regression: the grid used to come out in alphabetical key order, not the file's.
+#[test]
+fn grid_points_follow_the_file_order_with_the_last_key_fastest() {
+    let text = "name = \"g\"\nkind = \"rounding_error\"\nseed = 1\n[grid]\nrounding = [\"rne\", \"sr\"]\nformat = [\"e4m3\", \"bf16\", \"e5m2\"]\n";
+    let exp = anyfloat::exp::find("rounding_error").unwrap();
+    let recipe = anyfloat::exp::Recipe::parse(text, "g.toml", &exp.params()).unwrap();
+    let points: Vec<String> = recipe
+        .points()
+        .iter()
+        .map(|p| {
+            p.values
+                .iter()
+                .map(|(_, v)| v.to_string())
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .collect();
+    assert_eq!(
+        points,
+        [
+            "rne/e4m3", "rne/bf16", "rne/e5m2", "sr/e4m3", "sr/bf16", "sr/e5m2"
+        ]
+    );
+}

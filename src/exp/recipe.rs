@@ -149,7 +149,10 @@ impl Recipe {
                     let DeValue::Table(table) = value.get_ref() else {
                         return Err(err(key.span(), format!("[{k}] must be a table")));
                     };
-                    for (pkey, pvalue) in table {
+                    // The map is sorted by key; the grid's order is the file's (last key fastest).
+                    let mut entries: Vec<_> = table.iter().collect();
+                    entries.sort_by_key(|(k, _)| k.span().start);
+                    for (pkey, pvalue) in entries {
                         let pname = pkey.get_ref().as_ref();
                         let Some(spec) = specs.iter().find(|s| s.name == pname) else {
                             let known: Vec<&str> = specs.iter().map(|s| s.name).collect();
