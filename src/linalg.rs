@@ -188,6 +188,16 @@ pub fn solve<R: Real>(a: &[Vec<R>], b: &[R]) -> Result<Vec<R>> {
 /// Fails when `a` is numerically rank deficient: some |R_ii| ≤ `rcond` · max |R_jj|. For a
 /// full-rank `a` the solution equals the pseudo-inverse solution `a⁺ b`.
 pub fn least_squares<R: Real>(a: &[Vec<R>], b: &[R], rcond: f64) -> Result<Vec<R>> {
+    least_squares_with_condition(a, b, rcond).map(|(x, _)| x)
+}
+
+/// [`least_squares`], also returning max |R_ii| / min |R_ii| of the triangular factor: a
+/// cheap lower estimate of the 2-norm condition number of `a`.
+pub fn least_squares_with_condition<R: Real>(
+    a: &[Vec<R>],
+    b: &[R],
+    rcond: f64,
+) -> Result<(Vec<R>, f64)> {
     let m = a.len();
     let n = a.first().map_or(0, Vec::len);
     if m < n || b.len() != m || n == 0 {
@@ -238,6 +248,9 @@ pub fn least_squares<R: Real>(a: &[Vec<R>], b: &[R], rcond: f64) -> Result<Vec<R
         }
     }
     let largest = (0..n).map(|i| q[i][i].to_f64().abs()).fold(0.0, f64::max);
+    let smallest = (0..n)
+        .map(|i| q[i][i].to_f64().abs())
+        .fold(f64::INFINITY, f64::min);
     for i in 0..n {
         let rii = q[i][i].to_f64().abs();
         if rii.is_nan() || rii <= rcond * largest {
@@ -255,7 +268,7 @@ pub fn least_squares<R: Real>(a: &[Vec<R>], b: &[R], rcond: f64) -> Result<Vec<R
         }
         x[i] = s / q[i][i].clone();
     }
-    Ok(x)
+    Ok((x, largest / smallest))
 }
 
 #[cfg(test)]
