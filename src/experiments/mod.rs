@@ -1,6 +1,7 @@
 //! The experiment kinds that recipes can name.
 
 pub mod climate;
+mod intrl;
 mod lorenz;
 mod rounding_error;
 
@@ -13,5 +14,6 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &rounding_error::RoundingError,
         &Climate(lorenz::L63),
         &Climate(lorenz::L96),
+        &intrl::IntRl,
     ]
 }
