@@ -195,7 +195,7 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
 fn tick(v: f64, log: bool, span: f64) -> String {
     if log {
         let r = v.round();
-        if (v - r).abs() < 1e-9 {
+        if (v - r).abs() < 1e-9 && (span >= 2.0 || !(-2.0..4.0).contains(&r)) {
             format!("1e{r}")
         } else if span < 2.0 {
             let x = 10f64.powf(v);
@@ -213,8 +213,17 @@ fn tick(v: f64, log: bool, span: f64) -> String {
         } else {
             String::new()
         }
+    } else if span > 0.0 && span < 1e-2 && v.abs() > 1e-3 * span {
+        // Small numbers: two significant digits of the axis range in scientific notation.
+        let digits = (v.abs().log10().floor() - span.log10().floor()).clamp(0.0, 6.0) as usize + 1;
+        format!("{v:.digits$e}")
     } else {
-        let s = format!("{v:.3}");
+        let digits = if span > 0.0 && span < 1.0 {
+            (3 - span.log10().floor() as i32).clamp(3, 8) as usize
+        } else {
+            3
+        };
+        let s = format!("{v:.digits$}");
         let s = s.trim_end_matches('0').trim_end_matches('.');
         if s == "-0" { "0".into() } else { s.to_string() }
     }
