@@ -18,10 +18,11 @@
 //!   the paper's range 5 ≤ N ≤ 15 and over the "pre-floor" range (from `fit_min_n` up to the
 //!   last N before the error first falls below `floor_factor` × the exact-integral baseline),
 //!   the slope of `quad_rel_err`, and errors at N = 5, 7, 10, 15.
-//! - `floors.csv`: per (task, rule, format, rounding): the error floor of the format (median
-//!   `w_err` over the five largest N; SR: mean over replicates first), the first N from which
-//!   the format's error stays above twice the f64 error (where the curve flattens), the unit
-//!   roundoff 2^−p.
+//! - `floors.csv`: per (task, rule, format, rounding): `n_flat`, the first N from which the
+//!   format's error stays above twice the f64 error (where the curve flattens; "none" if it
+//!   never does), the floor (median `w_err` over N ≥ `n_flat`), the floor in units of the unit
+//!   roundoff u = 2^−p, and how many runs failed (diverged). SR errors are the median over the
+//!   replicates at each N, a failed run counting as +∞.
 //! - `rules.csv`: per (rule, N): weight sum and smallest weight on the unit interval, BQ
 //!   posterior standard deviation and Gram condition number, and the worst-case error of the
 //!   weights in the Matérn-7/2 RKHS (the same yardstick for every rule).
@@ -42,8 +43,9 @@ use std::path::{Path, PathBuf};
 /// See the module docs.
 pub struct IntRl;
 
-const ERROR_COLUMNS: [&str; 17] = [
+const ERROR_COLUMNS: [&str; 18] = [
     "task",
+    "tolerance",
     "rule",
     "N",
     "format",
@@ -243,9 +245,14 @@ impl Experiment for IntRl {
         let format = recipe.text(point, "format")?.to_string();
         let rounding = recipe.text(point, "rounding")?.to_string();
         let first_rounding = recipe.values_of("rounding").first().map(|p| p.to_string());
+        let tolerance = recipe.f64(point, "tolerance")?;
+        let first_tolerance = recipe.values_of("tolerance").first().map(|p| p.to_string());
+        let first_tol = Some(Param::Float(tolerance).to_string()) == first_tolerance;
         let emulated = format != "f64";
         let skip = if emulated {
-            rule_name == "exact" || !listed(recipe.text(point, "precision_rules")?, &rule_name)
+            rule_name == "exact"
+                || !listed(recipe.text(point, "precision_rules")?, &rule_name)
+                || !first_tol
         } else {
             Some(&rounding) != first_rounding.as_ref()
         };
@@ -303,6 +310,7 @@ impl Experiment for IntRl {
                 };
                 errors.push(vec![
                     task.name().into(),
+                    tolerance.into(),
                     rule_name.as_str().into(),
                     n.into(),
                     format.as_str().into(),
@@ -342,7 +350,7 @@ impl Experiment for IntRl {
         }
         let mut tables = vec![("errors".to_string(), errors)];
         // Rule properties, once per (rule, N): on the linear-task f64 points.
-        if !emulated && task == Task::Linear && rule_name != "exact" {
+        if !emulated && task == Task::Linear && rule_name != "exact" && first_tol {
             tables.push(("rules".into(), rule_table(&rule_name, n, ell, cfg.window)?));
         }
         Ok(tables)
@@ -382,35 +390,65 @@ impl Experiment for IntRl {
             return Ok(files);
         }
         let f64_rows = errors.filter("format", "f64")?;
+        let tolerances = errors.distinct("tolerance")?;
         for task in f64_rows.distinct("task")? {
-            let rows = f64_rows.filter("task", &task)?;
-            files.extend(convergence_figure(&rows, &slopes, &task, "w_err", dir)?);
-            let ctrl = if task == "linear" { "k_err" } else { "u_err" };
-            files.extend(convergence_figure(&rows, &slopes, &task, ctrl, dir)?);
-            files.extend(convergence_figure(
-                &rows,
-                &slopes,
-                &task,
-                "quad_rel_err",
-                dir,
-            )?);
-            files.extend(paper_figure(&rows, &task, 2, dir)?);
-            files.extend(paper_figure(&rows, &task, 4, dir)?);
+            for (i, tol) in tolerances.iter().enumerate() {
+                let rows = f64_rows.filter("task", &task)?.filter("tolerance", tol)?;
+                let sl = slopes.filter("tolerance", tol)?;
+                // The recipe's first tolerance names the main figures; others get a suffix.
+                let stem = |name: &str| {
+                    if i == 0 {
+                        format!("{name}_{task}")
+                    } else {
+                        format!("{name}_{task}_eps{tol}")
+                    }
+                };
+                let about = format!("{task} task, ε = {tol}");
+                files.extend(convergence_figure(
+                    &rows,
+                    &sl,
+                    &about,
+                    "w_err",
+                    &dir.join(stem("w_err")),
+                )?);
+                let ctrl = if task == "linear" { "k_err" } else { "u_err" };
+                files.extend(convergence_figure(
+                    &rows,
+                    &sl,
+                    &about,
+                    ctrl,
+                    &dir.join(stem("ctrl_err")),
+                )?);
+                if i == 0 {
+                    files.extend(convergence_figure(
+                        &rows,
+                        &sl,
+                        &about,
+                        "quad_rel_err",
+                        &dir.join(stem("quad_err")),
+                    )?);
+                    files.extend(paper_figure(&rows, &task, 2, dir)?);
+                    files.extend(paper_figure(&rows, &task, 4, dir)?);
+                }
+            }
         }
         let emulated: Vec<&Vec<Cell>> = errors
             .rows
             .iter()
-            .filter(|r| r[3].as_text() != "f64")
+            .filter(|r| r[4].as_text() != "f64")
             .collect();
         if !emulated.is_empty() {
+            let first_tol = tolerances.first().cloned().unwrap_or_default();
             for task in errors.distinct("task")? {
-                let rows = errors.filter("task", &task)?;
+                let rows = errors
+                    .filter("task", &task)?
+                    .filter("tolerance", &first_tol)?;
                 let em = Table {
                     columns: rows.columns.clone(),
                     rows: rows
                         .rows
                         .iter()
-                        .filter(|r| r[3].as_text() != "f64")
+                        .filter(|r| r[4].as_text() != "f64")
                         .cloned()
                         .collect(),
                 };
@@ -418,6 +456,7 @@ impl Experiment for IntRl {
                     for rounding in em.filter("rule", &rule)?.distinct("rounding")? {
                         files.extend(precision_figure(&rows, &task, &rule, &rounding, dir)?);
                     }
+                    files.extend(range_figure(&rows, &task, &rule, dir)?);
                 }
             }
             files.extend(floor_figures(&get("floors.csv"), dir)?);
@@ -465,22 +504,24 @@ fn rule_table(rule_name: &str, n: usize, ell: f64, window: f64) -> Result<Table>
     Ok(t)
 }
 
-/// (N, value) points of a column, sorted by N, finite positive values only; SR replicates
-/// averaged.
+/// (N, value) points of a column, sorted by N: per N the median over the runs (SR
+/// replicates), a failed run (NaN) counting as +∞; N whose median is not finite and positive
+/// are left out.
 fn curve(rows: &Table, column: &str) -> Result<Vec<(f64, f64)>> {
     let ns = rows.floats("N")?;
     let vs = rows.floats(column)?;
-    let mut by_n: BTreeMap<i64, (f64, usize)> = BTreeMap::new();
+    let mut by_n: BTreeMap<i64, Vec<f64>> = BTreeMap::new();
     for (n, v) in ns.into_iter().zip(vs) {
-        if v.is_finite() && v > 0.0 {
-            let e = by_n.entry(n as i64).or_insert((0.0, 0));
-            e.0 += v;
-            e.1 += 1;
-        }
+        by_n.entry(n as i64)
+            .or_default()
+            .push(if v.is_nan() { f64::INFINITY } else { v });
     }
     Ok(by_n
         .into_iter()
-        .map(|(n, (s, c))| (n as f64, s / c as f64))
+        .filter_map(|(n, v)| {
+            let m = stats::quantile(&v, 0.5)?;
+            (m.is_finite() && m > 0.0).then_some((n as f64, m))
+        })
         .collect())
 }
 
@@ -514,6 +555,7 @@ fn prefloor(
 fn slope_table(errors: &Table, fit_min_n: i64, floor_factor: f64) -> Result<Table> {
     let mut columns = vec![
         "task",
+        "tolerance",
         "rule",
         "expected_order",
         "slope_w_5_15",
@@ -534,8 +576,11 @@ fn slope_table(errors: &Table, fit_min_n: i64, floor_factor: f64) -> Result<Tabl
         return Ok(t);
     }
     let f64_rows = errors.filter("format", "f64")?;
-    for task in f64_rows.distinct("task")? {
-        let rows = f64_rows.filter("task", &task)?;
+    for (task, tol) in f64_rows.distinct("task")?.into_iter().flat_map(|t| {
+        let tols = f64_rows.distinct("tolerance").unwrap_or_default();
+        tols.into_iter().map(move |e| (t.clone(), e))
+    }) {
+        let rows = f64_rows.filter("task", &task)?.filter("tolerance", &tol)?;
         let ctrl = if task == "linear" { "k_err" } else { "u_err" };
         let exact = curve(&rows.filter("rule", "exact")?, "w_err")?;
         for rule in rows.distinct("rule")? {
@@ -560,6 +605,7 @@ fn slope_table(errors: &Table, fit_min_n: i64, floor_factor: f64) -> Result<Tabl
             };
             let mut row = vec![
                 task.as_str().into(),
+                Cell::Float(tol.parse().unwrap_or(f64::NAN)),
                 rule.as_str().into(),
                 expected_order(&rule).map_or(Cell::Text(String::new()), |o| Cell::Int(o as i64)),
                 opt(loglog_slope(&in_paper(&w))),
@@ -597,13 +643,25 @@ fn floor_table(errors: &Table) -> Result<Table> {
         "rounding",
         "unit_roundoff",
         "floor_w_err",
+        "floor_over_u",
         "f64_w_err_at_max_n",
         "n_flat",
+        "runs",
         "failed_runs",
     ]);
     if errors.rows.is_empty() {
         return Ok(t);
     }
+    // Emulated runs use the first tolerance only; compare with f64 at the same tolerance.
+    let Some(tol) = errors
+        .rows
+        .iter()
+        .find(|r| r[4].as_text() != "f64")
+        .map(|r| r[1].as_text())
+    else {
+        return Ok(t);
+    };
+    let errors = errors.filter("tolerance", &tol)?;
     let f64_rows = errors.filter("format", "f64")?;
     for task in errors.distinct("task")? {
         let rows = errors.filter("task", &task)?;
@@ -624,11 +682,10 @@ fn floor_table(errors: &Table) -> Result<Table> {
                     let failed = rr
                         .rows
                         .iter()
-                        .filter(|row| row[16].as_text().starts_with("failed"))
+                        .filter(|row| row[17].as_text().starts_with("failed"))
                         .count();
-                    let tail: Vec<f64> = c.iter().rev().take(5).map(|p| p.1).collect();
-                    let floor = stats::quantile(&tail, 0.5).unwrap_or(f64::NAN);
-                    // First N from which the format's error stays above twice the f64 error.
+                    // First N from which the format's error stays above twice the f64 error;
+                    // the floor is the median error from there on.
                     let mut n_flat = None;
                     for &(n, e) in c.iter().rev() {
                         let f = reference
@@ -641,17 +698,26 @@ fn floor_table(errors: &Table) -> Result<Table> {
                             break;
                         }
                     }
+                    let flat: Vec<f64> = c
+                        .iter()
+                        .filter(|p| n_flat.is_some_and(|n| p.0 >= n as f64))
+                        .map(|p| p.1)
+                        .collect();
+                    let floor = stats::quantile(&flat, 0.5).unwrap_or(f64::NAN);
                     let precision = rr.floats("precision")?.first().copied().unwrap_or(f64::NAN);
+                    let u = (2f64).powi(-(precision as i32));
                     t.push(vec![
                         task.as_str().into(),
                         rule.as_str().into(),
                         format.as_str().into(),
                         Cell::Int(precision as i64),
                         rounding.as_str().into(),
-                        (2f64).powi(-(precision as i32)).into(),
+                        u.into(),
                         floor.into(),
+                        (floor / u).into(),
                         reference.last().map_or(f64::NAN, |p| p.1).into(),
                         n_flat.map_or(Cell::Text("none".into()), Cell::Int),
+                        rr.rows.len().into(),
                         failed.into(),
                     ]);
                 }
@@ -681,10 +747,15 @@ fn metric_label(column: &str) -> &'static str {
 fn convergence_figure(
     rows: &Table,
     slopes: &Table,
-    task: &str,
+    about: &str,
     column: &str,
-    dir: &Path,
+    stem: &Path,
 ) -> Result<Vec<PathBuf>> {
+    let task = rows
+        .distinct("task")?
+        .into_iter()
+        .next()
+        .unwrap_or_default();
     let mut series = Vec::new();
     for (i, rule) in rows.distinct("rule")?.iter().enumerate() {
         let pts = curve(&rows.filter("rule", rule)?, column)?;
@@ -696,7 +767,7 @@ fn convergence_figure(
         } else {
             let pre = if column == "w_err" {
                 slopes
-                    .filter("task", task)
+                    .filter("task", &task)
                     .and_then(|t| t.filter("rule", rule))
                     .ok()
                     .and_then(|t| {
@@ -718,21 +789,20 @@ fn convergence_figure(
             };
             format!("{rule}{pre}")
         };
-        let color = if rule == "exact" { 7 } else { i };
+        // Grey (7) is the exact baseline's.
+        let color = if rule == "exact" {
+            7
+        } else if i >= 7 {
+            i + 1
+        } else {
+            i
+        };
         series.push(Series::new(label, pts, color));
     }
-    let name = match column {
-        "w_err" => "w_err",
-        "quad_rel_err" => "quad_err",
-        _ => "ctrl_err",
-    };
     plot::line_chart(
-        &dir.join(format!("{name}_{task}")),
+        stem,
         &LineChart {
-            title: format!(
-                "{task} task: {} vs samples per window (f64)",
-                metric_label(column)
-            ),
+            title: format!("{about}: {} vs N (f64)", metric_label(column)),
             x_label: "N (samples per window, T = 0.1)".into(),
             y_label: metric_label(column).into(),
             x_log: true,
@@ -796,10 +866,11 @@ fn precision_figure(
     if !reference.is_empty() {
         series.push(Series::new("f64", reference, 7));
     }
+    // The e11m<p> family (the exponent range of binary64, so only precision varies).
     let formats: Vec<String> = r
         .distinct("format")?
         .into_iter()
-        .filter(|f| f != "f64")
+        .filter(|f| f.starts_with("e11m"))
         .collect();
     for (i, format) in formats.iter().enumerate() {
         let pts = curve(
@@ -815,16 +886,57 @@ fn precision_figure(
         }
     }
     let what = if rounding.starts_with("sr") {
-        format!("{rounding}, mean over replicates")
+        format!("{rounding}, median over replicates")
     } else {
         rounding.to_string()
     };
     plot::line_chart(
         &dir.join(format!("precision_{task}_{rule}_{rounding}")),
         &LineChart {
-            title: format!(
-                "{task}, {rule}: ‖ŵ − w*‖₂ with utility and quadrature in each format ({what})"
-            ),
+            title: format!("{task}, {rule}: ‖ŵ − w*‖₂, utility and quadrature in e11m<p> ({what})"),
+            x_label: "N (samples per window)".into(),
+            y_label: "‖ŵ − w*‖₂".into(),
+            x_log: true,
+            y_log: true,
+            series,
+            ..LineChart::default()
+        },
+    )
+}
+
+/// Range or precision: each named small format (binary16, bf16, e4m3, …) against the e11m<p>
+/// format of the same precision (binary64's exponent range), round-to-nearest-even.
+fn range_figure(rows: &Table, task: &str, rule: &str, dir: &Path) -> Result<Vec<PathBuf>> {
+    let r = rows.filter("rule", rule)?.filter("rounding", "rne")?;
+    let formats = r.distinct("format")?;
+    let mut series = Vec::new();
+    let mut color = 0;
+    for named in formats.iter().filter(|f| !f.starts_with("e11m")) {
+        let Ok(fmt) = Format::parse(named) else {
+            continue;
+        };
+        let twin = format!("e11m{}", fmt.man_bits());
+        for (name, label) in [
+            (named.clone(), named.clone()),
+            (twin.clone(), format!("{twin} (same precision, wide range)")),
+        ] {
+            if !formats.contains(&name) {
+                continue;
+            }
+            let pts = curve(&r.filter("format", &name)?, "w_err")?;
+            if !pts.is_empty() {
+                series.push(Series::new(label, pts, color));
+                color += if color == 6 { 2 } else { 1 };
+            }
+        }
+    }
+    if series.is_empty() {
+        return Ok(Vec::new());
+    }
+    plot::line_chart(
+        &dir.join(format!("range_{task}_{rule}")),
+        &LineChart {
+            title: format!("{task}, {rule}: small formats vs e11m<p> of equal precision (rne)"),
             x_label: "N (samples per window)".into(),
             y_label: "‖ŵ − w*‖₂".into(),
             x_log: true,
@@ -884,7 +996,7 @@ fn floor_figures(floors: &Table, dir: &Path) -> Result<Vec<PathBuf>> {
                 &dir.join(format!("floor_{task}_{rule}")),
                 &LineChart {
                     title: format!(
-                        "{task}, {rule}: error floor of e11m<p> (median over the 5 largest N)"
+                        "{task}, {rule}: error floor of e11m<p> (median ‖ŵ − w*‖₂ over N ≥ n_flat)"
                     ),
                     x_label: "precision p (significand bits, e11m<p−1>)".into(),
                     y_label: "‖ŵ − w*‖₂ floor".into(),
