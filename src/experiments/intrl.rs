@@ -1,23 +1,27 @@
 //! `intrl`: quadrature error drives control error in integral reinforcement learning (Cao &
 //! Pan, ICLR 2024, arXiv 2402.17375), and what low-precision arithmetic adds to it.
 //!
-//! A grid point is (task, rule, N, format, rounding). With `format = "f64"` it runs the policy
-//! iteration of [`crate::models::intrl`] in double precision with the window integrals from
-//! the rule (or exact, `rule = "exact"`). With an emulated format, the utility samples and the
-//! quadrature sum run in that format ([`Emu`]), for the rules listed in `precision_rules`
-//! only; stochastic rounding is repeated `sr_replicates` times with independent streams.
-//! Points outside that design (f64 with a second rounding, emulated `exact`, emulated rules not
-//! listed) are skipped.
+//! A grid point is (task, tolerance, rule, N, format, rounding). With `format = "f64"` it runs
+//! the policy iteration of [`crate::models::intrl`] in double precision with the window
+//! integrals from the rule (or exact, `rule = "exact"`). With an emulated format, the utility
+//! samples and the quadrature sum run in that format ([`Emu`]), for the rules listed in
+//! `precision_rules` and the first tolerance listed only; stochastic rounding is repeated
+//! `sr_replicates` times with independent streams. Points outside that design (f64 with a
+//! second rounding, emulated `exact`, emulated rules not listed, emulated later tolerances) are
+//! skipped.
 //!
 //! Outputs:
 //! - `errors.csv`: one row per run: ‖ŵ − w*‖₂ (`w_err`), ‖K − K*‖_F (`k_err`, linear task),
 //!   mean |û − u*| over a fixed seeded sample of states in [−1, 1]ⁿ (`u_err`), the mean
 //!   relative error of the window integrals (`quad_rel_err`), iterations, convergence, and
 //!   the conditioning of the last least-squares problem.
-//! - `slopes.csv`: per (task, rule) in f64: fitted log–log slopes of `w_err` against N over
-//!   the paper's range 5 ≤ N ≤ 15 and over the "pre-floor" range (from `fit_min_n` up to the
-//!   last N before the error first falls below `floor_factor` × the exact-integral baseline),
-//!   the slope of `quad_rel_err`, and errors at N = 5, 7, 10, 15.
+//! - `slopes.csv`: per (task, tolerance, rule) in f64: fitted log–log slopes of `w_err`
+//!   against N over the paper's range 5 ≤ N ≤ 15 and over the "pre-floor" range (from
+//!   `fit_min_n` up to the last N before the error first falls below `floor_factor` × the
+//!   exact-integral baseline), the pre-floor slope against N − 1 = T/h (the step-size rate of
+//!   the theory), the slope of the control error (‖K − K*‖_F or mean |û − u*|) over 5 … 15
+//!   and of `quad_rel_err` over N ≥ `fit_min_n`, and `w_err` and the control error at
+//!   N = 5, 7, 10, 15.
 //! - `floors.csv`: per (task, rule, format, rounding): `n_flat`, the first N from which the
 //!   format's error stays above twice the f64 error (where the curve flattens; "none" if it
 //!   never does), the floor (median `w_err` over N ≥ `n_flat`), the floor in units of the unit
@@ -26,6 +30,14 @@
 //! - `rules.csv`: per (rule, N): weight sum and smallest weight on the unit interval, BQ
 //!   posterior standard deviation and Gram condition number, and the worst-case error of the
 //!   weights in the Matérn-7/2 RKHS (the same yardstick for every rule).
+//!
+//! Figures (PNG and SVG): `w_err_<task>`, `ctrl_err_<task>` (log–log against N, every rule,
+//! fitted slopes in the legend; `_eps<ε>` for tolerances after the first), `quad_err_<task>`,
+//! the paper's view `paper_inv_n2_<task>` (trapezoid against 1/N²) and `paper_inv_n4_<task>`
+//! (BQ ν = 7/2 against 1/N⁴) on linear axes for 5 ≤ N ≤ 15; and for the precision sweep
+//! `precision_<task>_<rule>_<rounding>` (the `e11m<p>` family against N), `range_<task>_<rule>`
+//! (binary16, bf16, e4m3 against the `e11m<p>` of equal precision) and `floor_<task>_<rule>`
+//! (floor against p, RN and SR, with 2^−p).
 
 use crate::emu::{Context, Emu, with_context};
 use crate::error::{Error, Result};
@@ -560,6 +572,7 @@ fn slope_table(errors: &Table, fit_min_n: i64, floor_factor: f64) -> Result<Tabl
         "expected_order",
         "slope_w_5_15",
         "slope_w_prefloor",
+        "slope_w_h_prefloor",
         "prefloor_n_min",
         "prefloor_n_max",
         "slope_ctrl_5_15",
@@ -610,6 +623,9 @@ fn slope_table(errors: &Table, fit_min_n: i64, floor_factor: f64) -> Result<Tabl
                 expected_order(&rule).map_or(Cell::Text(String::new()), |o| Cell::Int(o as i64)),
                 opt(loglog_slope(&in_paper(&w))),
                 opt(loglog_slope(&pre)),
+                opt(loglog_slope(
+                    &pre.iter().map(|p| (p.0 - 1.0, p.1)).collect::<Vec<_>>(),
+                )),
                 pre.first()
                     .map_or(Cell::Text(String::new()), |p| Cell::Int(p.0 as i64)),
                 pre.last()
@@ -904,7 +920,7 @@ fn precision_figure(
     )
 }
 
-/// Range or precision: each named small format (binary16, bf16, e4m3, …) against the e11m<p>
+/// Range or precision: each named small format (binary16, bf16, e4m3, …) against the `e11m<p>`
 /// format of the same precision (binary64's exponent range), round-to-nearest-even.
 fn range_figure(rows: &Table, task: &str, rule: &str, dir: &Path) -> Result<Vec<PathBuf>> {
     let r = rows.filter("rule", rule)?.filter("rounding", "rne")?;
@@ -947,7 +963,7 @@ fn range_figure(rows: &Table, task: &str, rule: &str, dir: &Path) -> Result<Vec<
     )
 }
 
-/// Floor of the e11m<p> family against p, RN and SR, per (task, rule).
+/// Floor of the `e11m<p>` family against p, RN and SR, per (task, rule).
 fn floor_figures(floors: &Table, dir: &Path) -> Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     if floors.rows.is_empty() {

@@ -24,7 +24,7 @@
 //! solve and everything else stay in f64.
 //!
 //! The two tasks:
-//! - [`Task::Linear`]: ẋ = Ax + Bu, A = [[0,1,0],[0,0,1],[−0.1,−0.5,−0.7]], B = [0,0,1]ᵀ,
+//! - [`Task::Linear`]: ẋ = Ax + Bu, A = `[[0,1,0],[0,0,1],[−0.1,−0.5,−0.7]]`, B = `[0,0,1]ᵀ`,
 //!   Q = I₃, R = 1, x₀ = [2, −2, 3], K₀ = 0. V(x) = xᵀPx; the weights are w = vec(P) (nine
 //!   entries, row-major: the authors' kron(x, x) basis, whose pseudo-inverse solution is the
 //!   symmetric P), fitted through the six independent features x_i² and 2x_ix_j.
