@@ -14,7 +14,7 @@ use crate::real::Real;
 /// A row-major dense matrix.
 pub type Matrix<R> = Vec<Vec<R>>;
 
-/// An `n × n` matrix of zeros.
+/// A `rows × cols` matrix of zeros.
 pub fn zeros<R: Real>(rows: usize, cols: usize) -> Matrix<R> {
     vec![vec![R::zero(); cols]; rows]
 }
