@@ -79,7 +79,7 @@ pub struct Panel {
     pub grid: Vec<Vec<f64>>,
 }
 
-const PALETTE: [RGBColor; 8] = [
+const PALETTE: [RGBColor; 12] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),
@@ -88,6 +88,10 @@ const PALETTE: [RGBColor; 8] = [
     RGBColor(140, 86, 75),
     RGBColor(227, 119, 194),
     RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(0, 0, 0),
+    RGBColor(174, 199, 232),
 ];
 
 /// A palette colour.
@@ -185,16 +189,41 @@ fn padded(lo: f64, hi: f64) -> (f64, f64) {
     (lo - 0.05 * span, hi + 0.05 * span)
 }
 
-fn tick(v: f64, log: bool) -> String {
+/// A tick label; `span` is the axis extent (in decades on a log axis). Log axes label the
+/// powers of ten, and, when they span less than two decades (so few powers of ten show), every
+/// tick with its value to two significant digits.
+fn tick(v: f64, log: bool, span: f64) -> String {
     if log {
         let r = v.round();
-        if (v - r).abs() < 1e-9 {
+        if (v - r).abs() < 1e-9 && (span >= 2.0 || !(-2.0..4.0).contains(&r)) {
             format!("1e{r}")
+        } else if span < 2.0 {
+            let x = 10f64.powf(v);
+            if (0.01..10_000.0).contains(&x) {
+                let digits = (1 - x.log10().floor() as i32).max(0) as usize;
+                let s = format!("{x:.digits$}");
+                if s.contains('.') {
+                    s.trim_end_matches('0').trim_end_matches('.').to_string()
+                } else {
+                    s
+                }
+            } else {
+                format!("{x:.1e}")
+            }
         } else {
             String::new()
         }
+    } else if span > 0.0 && span < 1e-2 && v.abs() > 1e-3 * span {
+        // Small numbers: two significant digits of the axis range in scientific notation.
+        let digits = (v.abs().log10().floor() - span.log10().floor()).clamp(0.0, 6.0) as usize + 1;
+        format!("{v:.digits$e}")
     } else {
-        let s = format!("{v:.3}");
+        let digits = if span > 0.0 && span < 1.0 {
+            (3 - span.log10().floor() as i32).clamp(3, 8) as usize
+        } else {
+            3
+        };
+        let s = format!("{v:.digits$}");
         let s = s.trim_end_matches('0').trim_end_matches('.');
         if s == "-0" { "0".into() } else { s.to_string() }
     }
@@ -242,8 +271,8 @@ fn draw_line_chart<DB: DrawingBackend>(
         .configure_mesh()
         .x_desc(&c.x_label)
         .y_desc(&c.y_label)
-        .x_label_formatter(&|v| tick(*v, xl))
-        .y_label_formatter(&|v| tick(*v, yl))
+        .x_label_formatter(&|v| tick(*v, xl, x1 - x0))
+        .y_label_formatter(&|v| tick(*v, yl, y1 - y0))
         .light_line_style(WHITE.mix(0.0))
         .draw()
         .map_err(|x| e(&x))?;

@@ -78,3 +78,38 @@ fn rounding_error_recipe_runs() {
     let errors = Table::read(&dir.join("errors.csv")).unwrap();
     assert_eq!(errors.rows.len(), 18);
 }
+
+#[test]
+fn intrl_smoke_recipe_reports_errors_slopes_and_floors() {
+    let dir = run_smoke("intrl_smoke.toml");
+    let errors = Table::read(&dir.join("errors.csv")).unwrap();
+    for c in [
+        "task", "rule", "N", "w_err", "k_err", "u_err", "format", "rounding",
+    ] {
+        assert!(errors.columns.iter().any(|x| x == c), "no column {c}");
+    }
+    assert_eq!(errors.distinct("task").unwrap(), ["linear", "nonlinear"]);
+    // In f64, every rule converges, and more samples help the trapezoid rule.
+    let f64_rows = errors.filter("format", "f64").unwrap();
+    assert!(f64_rows.filter("status", "ok").unwrap().rows.len() == f64_rows.rows.len());
+    for task in ["linear", "nonlinear"] {
+        let t = f64_rows
+            .filter("task", task)
+            .unwrap()
+            .filter("rule", "trapezoid")
+            .unwrap();
+        let w = t.floats("w_err").unwrap();
+        assert!(w[0] > 3.0 * w[2], "{task}: {w:?}");
+    }
+    let slopes = Table::read(&dir.join("slopes.csv")).unwrap();
+    assert!(slopes.columns.iter().any(|c| c == "w_err_N5"));
+    let floors = Table::read(&dir.join("floors.csv")).unwrap();
+    assert_eq!(floors.distinct("rounding").unwrap(), ["rne", "sr"]);
+    for f in [
+        "w_err_linear.png",
+        "paper_inv_n2_nonlinear.svg",
+        "rules.csv",
+    ] {
+        assert!(dir.join(f).is_file(), "{f}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The experiment kinds that recipes can name.
 
 pub mod climate;
+mod intrl;
 mod lorenz;
 mod rounding_error;
 mod shallow_water;
@@ -15,5 +16,6 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &Climate(lorenz::L63),
         &Climate(lorenz::L96),
         &Climate(shallow_water::Sw),
+        &intrl::IntRl,
     ]
 }
