@@ -247,7 +247,7 @@ pub fn overflow_result(fmt: &Format, neg: bool, rounding: &Rounding) -> Flagged<
     Flagged::new(code, flags)
 }
 
-fn reject_stochastic(rounding: &Rounding) -> Result<()> {
+pub(super) fn reject_stochastic(rounding: &Rounding) -> Result<()> {
     if rounding.mode.is_stochastic() {
         return Err(Error::Invalid(format!(
             "the MPFR oracle handles deterministic rounding modes only (rne, rna, rtz, rup, rdn, rto), not {}",
