@@ -7,13 +7,17 @@
 //!   overflow are built from MPFR is described at [`round_computed`]'s module.
 //! - Operations (`oracle/ops.rs`): [`apply`], the result of every [`crate::arith::Op`] on bit
 //!   patterns, the same contract as [`crate::arith::Op::apply`].
+//! - Elementary functions (`oracle/functions.rs`): [`function`], correctly rounded exp, log,
+//!   sin, pow, atan2, … in any format, with C99 Annex F / IEEE 754-2019 special cases.
 //!
 //! Everything is implemented from MPFR and the [`crate::Format`]'s data; nothing here calls
 //! the rounding core, `codec` or `arith`, so the differential tests compare two independent
 //! implementations. Stochastic modes are rejected: the oracle is for deterministic roundings.
 
+mod functions;
 mod ops;
 mod round;
 
+pub use functions::{FUNCTION_NAMES, Function, function};
 pub use ops::apply;
 pub use round::*;
