@@ -268,7 +268,7 @@ fn special(f: Function, args: &[&Arg]) -> Option<Outcome> {
                     neg: x.x.is_sign_negative() && is_odd_integer(&y.x),
                 });
             }
-            if x.x.is_finite() && x.x.is_sign_negative() && y_finite && !y.x.is_integer() {
+            if x.x.is_finite() && x.x < 0 && y_finite && !y.x.is_integer() {
                 return Some(Outcome::Invalid);
             }
             None
