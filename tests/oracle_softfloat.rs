@@ -6,7 +6,9 @@
 //! extremes and around the bias × sparse significand patterns, specials, both signs; all pairs
 //! for two-operand operations), seeded random operands, and cancellation cases (b ≈ −a for add,
 //! c ≈ −a·b for fma) whose results are exact zeros and tiny differences. Unary operations on
-//! binary16 and bfloat16 see every code.
+//! binary16 and bfloat16 see every code. Integer conversions of odd and full widths (1, 3, 7,
+//! 127, 128 bits) and conversions from other formats, which SoftFloat lacks or the previous
+//! tests cover, are checked against the oracle only.
 //!
 //! Each case is checked three ways:
 //! - `Op::apply` against `oracle::apply`: bits and flags equal, in all six deterministic modes
@@ -266,6 +268,32 @@ fn from_int() -> Vec<Op> {
     v
 }
 
+/// Operations SoftFloat lacks, checked against the oracle only: odd and full-width integer
+/// conversions, and conversions from other formats.
+fn oracle_only() -> Vec<Op> {
+    let mut v = Vec::new();
+    for bits in [1, 3, 7, 127, 128] {
+        for signed in [true, false] {
+            v.push(Op::ToInt { bits, signed });
+            v.push(Op::FromInt { bits, signed });
+        }
+    }
+    for from in [
+        "binary16",
+        "bfloat16",
+        "binary32",
+        "binary64",
+        "binary128",
+        "e4m3",
+        "e5m2",
+    ] {
+        v.push(Op::Convert {
+            from: Format::parse(from).unwrap(),
+        });
+    }
+    v
+}
+
 /// Cancellation cases: for random a and b, b' = −(a rounded) ± a few ulps for add, and
 /// c = −(a·b rounded) ± a few ulps for fma.
 fn cancellations(fmt: &Format, n: usize, seed: u64) -> (Vec<Vec<u128>>, Vec<Vec<u128>>) {
@@ -314,6 +342,10 @@ fn run(subject: &Subject, random: usize, exhaustive_unary: bool, policies: bool)
     }
     for (i, op) in from_int().iter().enumerate() {
         let sets = operand_sets(op, fmt, Level::One, random / 4, 300 + i as u64).unwrap();
+        subject.check(op, &sets, &rs, &tally);
+    }
+    for (i, op) in oracle_only().iter().enumerate() {
+        let sets = operand_sets(op, fmt, Level::One, random / 10, 400 + i as u64).unwrap();
         subject.check(op, &sets, &rs, &tally);
     }
     tally.finish(&format!("{fmt}"));
