@@ -604,3 +604,53 @@ fn small_formats_functions_agree_with_the_core_via_binary128_round_to_odd() {
         through_binary128(name, &RoundingMode::DETERMINISTIC[..], 50_000);
     }
 }
+
+#[test]
+fn known_binary128_and_binary32_values() {
+    // binary128 values from mpmath at 400 bits rounded to 113 bits (e and π are the familiar
+    // constants); binary32 ones are Rust's f32 constants, correctly rounded.
+    let q = fmt("binary128");
+    let one = 0x3fff_0000_0000_0000_0000_0000_0000_0000u128;
+    let two = 0x4000_0000_0000_0000_0000_0000_0000_0000u128;
+    let half = 0x3ffe_0000_0000_0000_0000_0000_0000_0000u128;
+    let at = |g: Function, args: &[u128]| function(g, &q, args, &rne()).unwrap();
+    let want = |code: u128| Flagged::new(code, INEXACT);
+    assert_eq!(
+        at(Function::Exp, &[one]),
+        want(0x40005bf0a8b1457695355fb8ac404e7a)
+    );
+    assert_eq!(
+        at(Function::Log, &[two]),
+        want(0x3ffe62e42fefa39ef35793c7673007e6)
+    );
+    assert_eq!(
+        at(Function::Acos, &[one | 1 << 127]),
+        want(0x4000921fb54442d18469898cc51701b8)
+    );
+    assert_eq!(
+        at(Function::Sin, &[one]),
+        want(0x3ffeaed548f090cee0418dd3d2138a1e)
+    );
+    assert_eq!(
+        at(Function::Erf, &[half]),
+        want(0x3ffe0a7ef5c18edd22bd013e346344f5)
+    );
+    assert_eq!(
+        at(Function::Atan2, &[one, two | 1 << 127]),
+        want(0x400056c6e7397f5ae5982d93b39bd2aa)
+    );
+    let s = Format::binary32();
+    let at = |g: Function, x: f32| function(g, &s, &[x.to_bits() as u128], &rne()).unwrap();
+    assert_eq!(
+        at(Function::Exp, 1.0),
+        want(std::f32::consts::E.to_bits() as u128)
+    );
+    assert_eq!(
+        at(Function::Acos, -1.0),
+        want(std::f32::consts::PI.to_bits() as u128)
+    );
+    assert_eq!(
+        at(Function::Log, 10.0),
+        want(std::f32::consts::LN_10.to_bits() as u128)
+    );
+}
