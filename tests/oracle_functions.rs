@@ -231,6 +231,11 @@ fn domain_errors_poles_and_nans() {
     let sat = rne().saturating();
     let r = function(Function::Log, &e4m3, &[0x80], &sat).unwrap();
     assert_eq!(r, Flagged::new(0xfe, dz | Flags::OVERFLOW | INEXACT));
+    // A finite result that overflows is NaN there too, but an overflow, not an invalid one.
+    let r = function(Function::Exp, &e4m3, &[0x7e], &rne()).unwrap(); // e^448
+    assert_eq!(r, Flagged::new(0x7f, Flags::OVERFLOW | INEXACT));
+    let r = function(Function::Exp, &e4m3, &[0x7e], &sat).unwrap();
+    assert_eq!(r, Flagged::new(0x7e, Flags::OVERFLOW | INEXACT));
     // A negative result in an unsigned format is invalid; a zero result without zero is the
     // smallest value.
     let r = function(Function::Log, &fmt("ue4m3"), &[0x30], &rne()).unwrap(); // log(0.5)

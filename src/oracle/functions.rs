@@ -231,7 +231,14 @@ pub fn function(
         Some(Outcome::Invalid) => Ok(invalid_result(fmt)),
         Some(Outcome::Pole { neg }) => Ok(inf_result(fmt, neg, rounding).with(Flags::DIV_BY_ZERO)),
         Some(Outcome::Value(v)) => round_float(fmt, &v, rounding),
-        None => round_computed(fmt, rounding, |prec, round| evaluate(f, &args, prec, round)),
+        None => {
+            // Every domain error is decided above; should MPFR still answer NaN, the operands
+            // are outside the function's domain all the same: invalid.
+            if evaluate(f, &args, 2, Round::Nearest).0.is_nan() {
+                return Ok(invalid_result(fmt));
+            }
+            round_computed(fmt, rounding, |prec, round| evaluate(f, &args, prec, round))
+        }
     }
 }
 
