@@ -322,3 +322,21 @@ fn calc_shows_the_exact_result_and_flags() {
         "at most 8 bits",
     );
 }
+
+#[test]
+fn gen_oracle_writes_the_same_lines_as_the_library() {
+    for args in [
+        &["gen", "e5m2", "div", "--level", "all", "-r", "rtz"][..],
+        &["gen", "binary16", "fma", "--count", "2000", "--saturate"][..],
+        &["gen", "bf16", "to_i8", "-r", "rto", "--level", "all"][..],
+    ] {
+        let library = ok(args);
+        let with_oracle: Vec<&str> = args.iter().copied().chain(["--oracle"]).collect();
+        assert!(ok(&with_oracle) == library, "{args:?}: --oracle differs");
+    }
+    fails(&["gen", "e4m3", "add", "-r", "sr", "--oracle"], "--oracle");
+    fails(
+        &["gen", "e4m3", "add", "-r", "sr-eq", "--oracle"],
+        "rne, rna",
+    );
+}

@@ -302,8 +302,8 @@ impl Op {
                     _ => super::maximum(&a, &b),
                 };
                 let code = match pick.value {
-                    Choice::First => operands[0],
-                    Choice::Second => operands[1],
+                    Choice::First => operands[0] & fmt.code_mask(),
+                    Choice::Second => operands[1] & fmt.code_mask(),
                     Choice::Nan => crate::round::invalid(fmt).value,
                 };
                 Flagged::new(code, pick.flags)

@@ -3,6 +3,7 @@
 use super::{RoundingArgs, parse_format, stdout};
 use anyfloat::arith::{Op, Operand};
 use anyfloat::codec;
+use anyfloat::oracle;
 use anyfloat::parse::parse_value;
 use anyfloat::rng::{ElementStream, derive_key};
 use anyfloat::round::round_value;
@@ -44,6 +45,10 @@ pub struct GenArgs {
     /// level 2; ignored with --level all).
     #[arg(long)]
     count: Option<usize>,
+    /// Compute the expected results with the MPFR oracle (an implementation independent of the
+    /// library's arithmetic) instead of the library; deterministic rounding modes only.
+    #[arg(long)]
+    oracle: bool,
     #[command(flatten)]
     rounding: RoundingArgs,
 }
@@ -105,9 +110,24 @@ pub fn generate(args: GenArgs) -> anyhow::Result<ExitCode> {
     let sets = vectors::operand_sets(&args.op, &fmt, args.level, random, args.rounding.seed)?;
     let key = derive_key(args.rounding.seed, &[]);
     let stochastic = rounding.mode.is_stochastic() && args.op.rounds();
+    if args.oracle && rounding.mode.is_stochastic() {
+        bail!(
+            "--oracle computes results with MPFR, which rounds deterministically: use one of \
+             rne, rna, rtz, rup, rdn, rto, not {}",
+            rounding.mode
+        );
+    }
     let mut out = stdout();
     for (i, operands) in sets.iter().enumerate() {
-        let case = vectors::evaluate(&args.op, &fmt, operands, &rounding, key, i as u64)?;
+        let case = if args.oracle {
+            vectors::Case {
+                operands: operands.clone(),
+                result: oracle::apply(&args.op, &fmt, operands, &rounding)?,
+                random: Vec::new(),
+            }
+        } else {
+            vectors::evaluate(&args.op, &fmt, operands, &rounding, key, i as u64)?
+        };
         writeln!(
             out,
             "{}",
