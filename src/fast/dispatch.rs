@@ -18,6 +18,9 @@ use crate::rng;
 /// (left unchanged for the caller to round with the core).
 #[inline(always)]
 fn in_place<M: Mode, T: Lane>(k: &Kernel, key: u64, first: u64, xs: &mut [T]) -> bool {
+    // A local copy keeps the constants in registers: read through the reference, a select
+    // between two per-sign constants became a gather.
+    let k = &{ *k };
     let mut rare = false;
     for (j, x) in xs.iter_mut().enumerate() {
         let w = if M::RANDOM {
@@ -35,6 +38,7 @@ fn in_place<M: Mode, T: Lane>(k: &Kernel, key: u64, first: u64, xs: &mut [T]) ->
 /// Rounds `src` into `dst` (equal lengths), as [`in_place`].
 #[inline(always)]
 fn into<M: Mode, T: Lane>(k: &Kernel, key: u64, first: u64, src: &[T], dst: &mut [T]) -> bool {
+    let k = &{ *k }; // see `in_place`
     let mut rare = false;
     for (j, (x, out)) in src.iter().zip(dst.iter_mut()).enumerate() {
         let w = if M::RANDOM {

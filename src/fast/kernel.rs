@@ -25,7 +25,7 @@ const INF: u64 = 0x7FF0_0000_0000_0000;
 
 /// Everything a rounding into one format with one rounding needs, precomputed once: thresholds
 /// and shifts for the bit arithmetic, and the f64 bits of every special result.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Kernel {
     format: Format,
     rounding: Rounding,
