@@ -6,8 +6,8 @@
 //! guarded by `is_x86_feature_detected!` for exactly the features the callee enables. The
 //! loops themselves are safe code; the feature attributes only let the compiler vectorise them
 //! with per-lane variable shifts (AVX2) and 64-bit multiplies and masks (AVX-512), which the
-//! x86-64 baseline does not have (measured: 0.27× the copy speed for baseline code, see the
-//! README's performance section).
+//! x86-64 baseline does not have (issue #4 measured a scalar e4m3 loop built for the baseline
+//! at 0.27× the copy speed, and at the copy's speed built for AVX-512).
 #![allow(unsafe_code)]
 
 use super::Lane;

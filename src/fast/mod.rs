@@ -30,9 +30,13 @@ use kernel::{Mode, Rdn, Rna, Rne, Rto, Rtz, Rup, Sr, SrBits, SrEq};
 use rayon::prelude::*;
 
 /// Slices at least this long are split over the rayon pool (when it has more than one
-/// thread). Measured with `anyfloat bench round` on the 2-core development machine (e4m3 and
-/// bf16, rne and sr): below about 2^16 values the second thread did not pay for its start-up.
-pub const PARALLEL_THRESHOLD: usize = 1 << 16;
+/// thread). Measured with `anyfloat bench round --formats e4m3 --modes rne,sr --n N --threads
+/// 1,2` (threshold temporarily 2^10) on the 2-core development machine while it was shared
+/// with other jobs: from 4096 to 2^20 values the second thread gave no gain (in-cache rates
+/// 0.8–0.96 G values/s rne and 0.41–0.58 G/s sr, either way). 2^18 values take about 0.3 ms
+/// serially, so a split there costs at most a few per cent even when it gains nothing, and
+/// pays on an idle machine once the array leaves the caches.
+pub const PARALLEL_THRESHOLD: usize = 1 << 18;
 
 /// Work unit of the parallel split (a multiple of any vector width; results do not depend on
 /// it).
