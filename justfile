@@ -16,3 +16,7 @@ bench:
 lint:
     cargo fmt --check
     cargo clippy --all-targets -- -D warnings
+
+# Every full experiment recipe, writing the committed results/ (see the README for wall times).
+reproduce:
+    for r in rounding_error lorenz63 lorenz96 shallow_water intrl; do cargo run --release -- run experiments/$r.toml || exit 1; done

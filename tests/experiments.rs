@@ -38,6 +38,31 @@ fn lorenz63_smoke_recipe_reports_thresholds_for_rn_and_sr() {
 }
 
 #[test]
+fn lorenz96_smoke_recipe_reports_thresholds_for_x0_and_energy() {
+    let dir = run_smoke("lorenz96_smoke.toml");
+    let summary = Table::read(&dir.join("summary.csv")).unwrap();
+    assert_eq!(summary.distinct("rounding").unwrap(), ["rne", "sr"]);
+    let noise = Table::read(&dir.join("noise_floor.csv")).unwrap();
+    assert_eq!(noise.distinct("variable").unwrap(), ["x0", "energy"]);
+    let w1 = Table::read(&dir.join("w1.csv")).unwrap();
+    assert!(w1.floats("w1").unwrap().iter().all(|w| w.is_finite()));
+}
+
+#[test]
+fn full_lorenz_recipes_sweep_the_e11_family_with_rn_and_sr() {
+    for (name, formats) in [("lorenz63.toml", 25), ("lorenz96.toml", 21)] {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("experiments")
+            .join(name);
+        let (recipe, exp) = exp::load_recipe(&path).unwrap();
+        assert_eq!(exp.kind(), name.trim_end_matches(".toml"));
+        assert_eq!(recipe.points().len(), formats * 2 * 4, "{name}");
+        let p = &recipe.points()[0];
+        assert!(recipe.f64(p, "length").unwrap() >= 2000.0, "{name}");
+    }
+}
+
+#[test]
 fn full_shallow_water_recipe_parses_and_sets_its_time_step_by_the_cfl_rule() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/shallow_water.toml");
     let (recipe, exp) = exp::load_recipe(&path).unwrap();
