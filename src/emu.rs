@@ -2,21 +2,34 @@
 //!
 //! The format, rounding mode and random stream form a [`Context`] that code sets for a scope
 //! with [`with_context`]; it is per thread, so rayon workers each run their own. Basic
-//! operations (+ − × ÷ √ fma) are correctly rounded: where computing in f64 and rounding once
-//! is provably the same (round-to-nearest-even with 2p + 2 ≤ 53, away from f64's subnormal
-//! range) that is what runs; otherwise the exact integer path of [`crate::arith`]. Elementary
-//! functions are computed in f64 and rounded once, so they are not guaranteed correctly
-//! rounded in the target format (they can be one unit in the last place off when the f64 value
-//! lies next to a rounding boundary of the format).
+//! operations (+ − × ÷ √) are correctly rounded, and every rounding goes through the slice
+//! engine's scalar kernel ([`crate::fast::Kernel::round_f64`], bit-identical to the core). The
+//! operation itself runs in f64 where that is provably the same as the exact operation:
+//! - round-to-nearest-even with 2p + 2 ≤ 53, away from f64's subnormal range: rounding the f64
+//!   result once equals rounding the exact result (the double-rounding theorem);
+//! - any mode, when the f64 result is exact (checked with an error-free transformation:
+//!   TwoSum for + −, exact products for 2p ≤ 53 or an fma residual, the fma remainder for ÷ and
+//!   √), away from f64's subnormal range;
+//! - directed modes, round-to-odd and `sr-eq` when the f64 result is inexact but strictly
+//!   between two points of the format's grid (then so is the exact result, on the same side of
+//!   every point: the same result), and `rne`/`rna` when it is also not the midpoint (p ≤ 52).
+//!
+//! Everything else (zero results of + −, exact `sr`/`sr:<r>` with an inexact f64 result, fma,
+//! operands near f64's subnormal range) takes the exact integer path of [`crate::arith`].
+//! Both paths advance the random stream by one position per rounding, so they give the same
+//! results and the same streams. Elementary functions are computed in f64 and rounded once, so
+//! they are not guaranteed correctly rounded in the target format (they can be one unit in the
+//! last place off when the f64 value lies next to a rounding boundary of the format).
 
 use crate::arith::{self, Unrounded};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::exact::Value;
+use crate::fast::{Kernel, Position};
 use crate::format::Format;
 use crate::mode::{Rounding, RoundingMode};
 use crate::real::Real;
-use crate::rng::ElementStream;
+use crate::rng::{self, ElementStream};
 use std::cell::RefCell;
 use std::fmt;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
@@ -59,10 +72,28 @@ impl Context {
 /// The active context with its derived state.
 struct Active {
     ctx: Context,
+    kernel: Kernel,
     /// Position in the random stream: every rounding advances it by one.
     draws: u64,
     /// Whether rounding an f64 result of + − × ÷ √ equals rounding the exact result.
     f64_is_exact_enough: bool,
+    /// Whether the product of two format values is exact in f64 (2p ≤ 53).
+    exact_products: bool,
+    /// Which inexact f64 results round like the exact result.
+    between: Between,
+}
+
+/// Which inexact f64 results of a basic operation round like the exact result: those strictly
+/// inside an interval of the format's grid (the exact result is then in the same interval), and
+/// for round-to-nearest not at its midpoint either (nor is the exact result, on the same side).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Between {
+    /// None: the decision depends on the remainder's value (`sr`, `sr:<r>`), or p = 53.
+    Never,
+    /// Inside an interval (directed modes, round-to-odd, `sr-eq`).
+    Inside,
+    /// Inside an interval and not at its midpoint (`rne`, `rna`).
+    OffMidpoint,
 }
 
 thread_local! {
@@ -79,10 +110,20 @@ pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
         }
     }
     let p = ctx.format.precision();
+    let between = match ctx.rounding.mode {
+        _ if p > 52 => Between::Never,
+        RoundingMode::NearestEven | RoundingMode::NearestAway => Between::OffMidpoint,
+        RoundingMode::Stochastic { .. } => Between::Never,
+        _ => Between::Inside,
+    };
     let active = Active {
         ctx: *ctx,
+        kernel: Kernel::new(&ctx.format, &ctx.rounding)
+            .expect("Context::new checked that the format fits in f64"),
         draws: 0,
         f64_is_exact_enough: ctx.rounding.mode == RoundingMode::NearestEven && 2 * p + 2 <= 53,
+        exact_products: 2 * p <= 53,
+        between,
     };
     let _restore = Restore(ACTIVE.with(|a| a.borrow_mut().replace(active)));
     f()
@@ -111,20 +152,52 @@ impl Active {
         codec::to_f64(&fmt, r.value)
     }
 
-    /// Rounds the value of an f64 into the format.
+    /// Rounds the value of an f64 into the format (the fast kernel; the same result and the
+    /// same stream position as [`Active::finish`]).
+    #[inline]
     fn round(&mut self, x: f64) -> f64 {
-        self.finish(&Unrounded {
-            value: Value::from_f64(x),
-            flags: crate::flags::Flags::NONE,
-        })
+        let w = if self.ctx.rounding.mode.is_stochastic() {
+            rng::word(self.ctx.key, self.draws)
+        } else {
+            0
+        };
+        self.draws += 1;
+        self.kernel.round_f64(x, w)
     }
 
-    /// Whether an f64 result `s` of a basic operation, rounded once, is the correctly rounded
-    /// result: the double-rounding theorem needs s away from f64's subnormal range.
-    fn fast_ok(&self, s: f64) -> bool {
-        const SAFE: f64 = 1.0e-280; // far above 2^-1022 · 2^53
-        self.f64_is_exact_enough && (s == 0.0 || !s.is_finite() || s.abs() >= SAFE)
+    /// Whether the f64 result `s` of a basic operation, rounded once, is the correctly rounded
+    /// result. `exact` tells whether `s` is the exact result; it is only asked for finite `s`
+    /// at least `SAFE` in magnitude, where the error-free transformations are exact.
+    #[inline]
+    fn fast_ok(&self, s: f64, exact: impl FnOnce() -> bool) -> bool {
+        if self.f64_is_exact_enough {
+            // The double-rounding theorem needs s away from f64's subnormal range.
+            return s == 0.0 || !s.is_finite() || s.abs() >= SAFE;
+        }
+        if !s.is_finite() || s.abs() < SAFE {
+            return false;
+        }
+        if exact() {
+            return true;
+        }
+        match self.between {
+            Between::Never => false,
+            Between::Inside => self.kernel.position(s) != Position::OnGrid,
+            Between::OffMidpoint => self.kernel.position(s) == Position::Between,
+        }
     }
+}
+
+/// Far above 2^−1022 · 2^106: products, quotients and their residuals of operands and results
+/// this large in magnitude are exact in f64.
+const SAFE: f64 = 1.0e-280;
+
+/// Whether `x + y == s` exactly (TwoSum: the rounding error of s is zero).
+#[inline]
+fn sum_is_exact(x: f64, y: f64, s: f64) -> bool {
+    let yy = s - x;
+    let xx = s - yy;
+    (x - xx) + (y - yy) == 0.0
 }
 
 fn value(x: f64) -> Value {
@@ -146,15 +219,19 @@ impl Emu {
         Emu(active(|a| a.round(x)))
     }
 
+    /// A basic operation: `fast` in f64 and `exact_in_f64(active, x, y, s)` to tell whether its
+    /// result `s` is exact, else `exact` (the integer path).
+    #[inline]
     fn binary(
         self,
         rhs: Emu,
         fast: fn(f64, f64) -> f64,
+        exact_in_f64: fn(&Active, f64, f64, f64) -> bool,
         exact: impl FnOnce(&Value, &Value, &Context) -> Unrounded,
     ) -> Emu {
         active(|a| {
             let s = fast(self.0, rhs.0);
-            if a.fast_ok(s) {
+            if a.fast_ok(s, || exact_in_f64(a, self.0, rhs.0, s)) {
                 return Emu(a.round(s));
             }
             let u = exact(&value(self.0), &value(rhs.0), &a.ctx);
@@ -186,6 +263,7 @@ impl Add for Emu {
         self.binary(
             rhs,
             |x, y| x + y,
+            |_, x, y, s| sum_is_exact(x, y, s),
             |x, y, c| arith::add(x, y, c.rounding.mode),
         )
     }
@@ -197,6 +275,7 @@ impl Sub for Emu {
         self.binary(
             rhs,
             |x, y| x - y,
+            |_, x, y, s| sum_is_exact(x, -y, s),
             |x, y, c| arith::sub(x, y, c.rounding.mode),
         )
     }
@@ -205,7 +284,12 @@ impl Sub for Emu {
 impl Mul for Emu {
     type Output = Emu;
     fn mul(self, rhs: Emu) -> Emu {
-        self.binary(rhs, |x, y| x * y, |x, y, _| arith::mul(x, y))
+        self.binary(
+            rhs,
+            |x, y| x * y,
+            |a, x, y, s| a.exact_products || x.mul_add(y, -s) == 0.0,
+            |x, y, _| arith::mul(x, y),
+        )
     }
 }
 
@@ -215,6 +299,8 @@ impl Div for Emu {
         self.binary(
             rhs,
             |x, y| x / y,
+            // The remainder x − s·y is exact when x is not tiny either.
+            |_, x, y, s| x.abs() >= SAFE && (-s).mul_add(y, x) == 0.0,
             |x, y, c| arith::div(x, y, c.format.precision()),
         )
     }
@@ -255,7 +341,7 @@ impl Real for Emu {
     fn sqrt(&self) -> Emu {
         active(|a| {
             let s = self.0.sqrt();
-            if a.fast_ok(s) {
+            if a.fast_ok(s, || (-s).mul_add(s, self.0) == 0.0) {
                 return Emu(a.round(s));
             }
             let u = arith::sqrt(&value(self.0), a.ctx.format.precision());

@@ -94,6 +94,13 @@ impl ElementStream {
             drawn: 0,
         }
     }
+
+    /// The stream whose first word is `first` (`new(key, index)` is `from_word(word(key,
+    /// index))`): for callers that computed the first word themselves.
+    #[inline]
+    pub fn from_word(first: u64) -> ElementStream {
+        ElementStream { first, drawn: 0 }
+    }
 }
 
 impl RandomSource for ElementStream {

@@ -46,13 +46,30 @@ pub struct TableArgs {
 /// Values come from the arguments, or one per line on stdin when none are given (blank lines
 /// and lines starting with # are skipped). `flags` lists the raised exceptions joined by |
 /// (inexact, underflow, overflow, divbyzero, invalid), or - when none.
+///
+/// With --input FILE, a whole file is rounded by the slice engine: text (one value per line),
+/// a CSV column (--column NAME) or a NumPy .npy array (f32/f64, any shape). Its values are read
+/// as f64 (the nearest f64 to each decimal, as NumPy does) and value i draws from position i
+/// of the random stream. The output (--output, else stdout) follows its extension: .npy (the
+/// input's shape, and its dtype when the format fits in it), .csv (input,hex,value), anything
+/// else one value per line.
 #[derive(clap::Args, Debug)]
 pub struct RoundArgs {
     /// The target format.
     #[arg(value_parser = parse_format)]
     format: Format,
     /// Values to round (decimal, hex float, inf, nan); read from stdin when absent.
+    #[arg(conflicts_with = "input")]
     values: Vec<String>,
+    /// Round the values of this file (.npy, .csv with --column, else one value per line).
+    #[arg(long, value_name = "FILE")]
+    input: Option<std::path::PathBuf>,
+    /// Where to write the rounded values (written atomically); stdout when absent.
+    #[arg(long, value_name = "FILE", requires = "input")]
+    output: Option<std::path::PathBuf>,
+    /// The CSV column to round (by its header name).
+    #[arg(long, value_name = "NAME", requires = "input")]
+    column: Option<String>,
     #[command(flatten)]
     rounding: RoundingArgs,
 }
@@ -265,6 +282,14 @@ pub fn round(args: RoundArgs) -> anyhow::Result<ExitCode> {
     let fmt = args.rounding.format(args.format)?;
     let rounding = args.rounding.rounding();
     let key = derive_key(args.rounding.seed, &[]);
+    if let Some(input) = &args.input {
+        let files = super::fast::Files {
+            input,
+            output: args.output.as_deref(),
+            column: args.column.as_deref(),
+        };
+        return super::fast::round_file(&fmt, &rounding, key, &files);
+    }
     let mut out = stdout();
     writeln!(out, "input,hex,value,flags")?;
     let emit = |index: u64, text: &str, out: &mut dyn Write| -> anyhow::Result<()> {

@@ -1,0 +1,310 @@
+//! The per-element rounding function on f64 bit patterns, and its constants.
+//!
+//! A finite f64 magnitude `a` (bits) has the integer significand `sig` (hidden bit included,
+//! none for f64 subnormals) and drops `d` low bits when rounded into the format: `52 − M` in
+//! the format's normal range, more below it (one constant grid step, `2^qlow`, once the value is
+//! below the last subnormal binade or, without subnormals, below the smallest normal). The
+//! rounded magnitude is then `a` with its low `d` bits cleared, plus `2^d` if it rounds away —
+//! carries into the exponent field are exactly the carries of the value — or, when `d > 52`
+//! (the value is below one grid step), 0 or one step. Everything that is not an ordinary
+//! rounding (zeros, NaN, ±Inf, overflow, negative values in unsigned formats, the range below
+//! the smallest value of a format without zero) is a compare-and-select against constants that
+//! the rounding core itself computed when the kernel was built.
+
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::exact::{Exact, Value};
+use crate::format::Format;
+use crate::mode::{Rounding, RoundingMode};
+use crate::rng::{ElementStream, NoRandom};
+use crate::round::round_value;
+
+const SIGN: u64 = 1 << 63;
+const MANT: u64 = (1 << 52) - 1;
+const INF: u64 = 0x7FF0_0000_0000_0000;
+
+/// Everything a rounding into one format with one rounding needs, precomputed once: thresholds
+/// and shifts for the bit arithmetic, and the f64 bits of every special result.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Kernel {
+    format: Format,
+    rounding: Rounding,
+    /// Bits dropped in the normal range: 52 − M.
+    s0: u64,
+    /// f64 exponent field of the format's smallest normal (2^emin); below it `d = dsub − max(F, 1)`.
+    fmin: u64,
+    /// `qlow + 1075`, where `2^qlow` is the grid step below the normal range.
+    dsub: u64,
+    /// Bits of the largest finite magnitude: a rounded magnitude above it overflows.
+    max: u64,
+    /// Bits of one grid step `2^qlow`.
+    step: u64,
+    /// Magnitudes below this (bits) become ± the smallest value (formats without zero), else 0.
+    below_smallest: u64,
+    /// All ones for unsigned formats: negative nonzero values are invalid.
+    unsigned: u64,
+    /// Random bits of `sr:<r>` (r), 64 otherwise.
+    r: u64,
+    /// The results of special cases, per sign ([+, −]), as f64 bits.
+    rounded_zero: [u64; 2],
+    input_zero: [u64; 2],
+    smallest: [u64; 2],
+    overflow: [u64; 2],
+    inf: [u64; 2],
+    nan: u64,
+    invalid: u64,
+}
+
+impl Kernel {
+    /// The kernel for rounding f64 values into `fmt` with `rounding`; the format's values must
+    /// be f64 values (precision ≤ 53 and exponent range inside binary64's).
+    pub fn new(fmt: &Format, rounding: &Rounding) -> Result<Kernel> {
+        if !fmt.fits_in_f64() {
+            return Err(Error::Invalid(format!(
+                "the slice engine holds values as f64, and {fmt} does not fit in binary64 \
+                 (it needs precision ≤ 53 and an exponent range inside binary64's); use \
+                 anyfloat::round::round_value for wider formats"
+            )));
+        }
+        let m = fmt.man_bits() as i64;
+        let emin = fmt.emin() as i64;
+        let qlow = if fmt.has_subnormals() { emin - m } else { emin };
+        // Every special result comes from the core, so the kernel cannot disagree on them.
+        let core = |v: Value| -> u64 {
+            let code = round_value(fmt, &v, rounding, &mut NoRandom).value;
+            codec::to_f64(fmt, code).to_bits()
+        };
+        let finite = |neg: bool, exp: i64| Value::Finite(Exact::new(neg, 1u32, exp));
+        let per_sign = |f: &dyn Fn(bool) -> u64| [f(false), f(true)];
+        let pow2 = |e: i64| (2f64).powi(e as i32).to_bits();
+        let rounded_zero = match fmt.zero(false) {
+            Some(_) => {
+                per_sign(&|neg| codec::to_f64(fmt, fmt.zero(neg).expect("has zero")).to_bits())
+            }
+            None => [0, 0],
+        };
+        Ok(Kernel {
+            format: *fmt,
+            rounding: *rounding,
+            s0: (52 - m) as u64,
+            fmin: (emin + 1023) as u64,
+            dsub: (qlow + 1075) as u64,
+            max: codec::to_f64(fmt, fmt.max_finite_magnitude_code()).to_bits(),
+            step: pow2(qlow),
+            below_smallest: if fmt.has_zero() { 0 } else { pow2(emin) },
+            unsigned: if fmt.is_signed() { 0 } else { u64::MAX },
+            r: match rounding.mode {
+                RoundingMode::Stochastic { bits: Some(r) } => r as u64,
+                _ => 64,
+            },
+            rounded_zero,
+            input_zero: per_sign(&|neg| core(Value::Finite(Exact::zero(neg)))),
+            smallest: per_sign(&|neg| {
+                let sign = if neg { fmt.sign_bit() } else { 0 };
+                codec::to_f64(fmt, sign | fmt.min_positive_magnitude_code()).to_bits()
+            }),
+            overflow: per_sign(&|neg| core(finite(neg, fmt.emax() as i64 + 2))),
+            inf: per_sign(&|neg| core(Value::Inf { neg })),
+            nan: core(Value::Nan { signaling: false }),
+            // Only read for unsigned formats, where the core makes any negative value invalid.
+            invalid: core(finite(true, 0)),
+        })
+    }
+
+    /// The format.
+    pub fn format(&self) -> &Format {
+        &self.format
+    }
+
+    /// The rounding.
+    pub fn rounding(&self) -> &Rounding {
+        &self.rounding
+    }
+
+    /// Rounds one f64 into the format (the value of the result, as f64); stochastic modes use
+    /// `word` as their first random word, as the core does when fed
+    /// [`ElementStream::from_word`]`(word)` (later words, needed with probability 2^−64 by
+    /// exact `sr`, come from that stream).
+    pub fn round_f64(&self, x: f64, word: u64) -> f64 {
+        let (y, rare) = match self.rounding.mode {
+            RoundingMode::NearestEven => element::<Rne>(self, x.to_bits(), word),
+            RoundingMode::NearestAway => element::<Rna>(self, x.to_bits(), word),
+            RoundingMode::TowardZero => element::<Rtz>(self, x.to_bits(), word),
+            RoundingMode::TowardPositive => element::<Rup>(self, x.to_bits(), word),
+            RoundingMode::TowardNegative => element::<Rdn>(self, x.to_bits(), word),
+            RoundingMode::ToOdd => element::<Rto>(self, x.to_bits(), word),
+            RoundingMode::Stochastic { bits: None } => element::<Sr>(self, x.to_bits(), word),
+            RoundingMode::Stochastic { bits: Some(_) } => {
+                element::<SrBits>(self, x.to_bits(), word)
+            }
+            RoundingMode::StochasticEqual => element::<SrEq>(self, x.to_bits(), word),
+        };
+        if rare {
+            return self.round_exact(x, &mut ElementStream::from_word(word));
+        }
+        f64::from_bits(y)
+    }
+
+    /// Where the finite `x` lies relative to the format's grid (the grid of the core's
+    /// rounding, exponent unbounded above).
+    pub(crate) fn position(&self, x: f64) -> Position {
+        let a = x.to_bits() & !SIGN;
+        let f = a >> 52;
+        let sig = (a & MANT) | (((f != 0) as u64) << 52);
+        let feff = f.max(1);
+        let d = if f < self.fmin {
+            self.dsub - feff
+        } else {
+            self.s0
+        };
+        let dc = d.min(63);
+        let rem = sig & ((1u64 << dc) - 1);
+        if rem == 0 {
+            Position::OnGrid
+        } else if d <= 63 && rem == 1 << (dc - 1) {
+            Position::Midpoint
+        } else {
+            Position::Between
+        }
+    }
+
+    /// The core's rounding of `x` drawing from `rng`: the path for the rare elements the bit
+    /// kernel leaves alone.
+    pub(super) fn round_exact(&self, x: f64, rng: &mut ElementStream) -> f64 {
+        let code = round_value(&self.format, &Value::from_f64(x), &self.rounding, rng).value;
+        codec::to_f64(&self.format, code)
+    }
+}
+
+/// Where a value lies relative to a format's grid.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Position {
+    /// On a grid point (representable, or beyond the range on the unbounded grid).
+    OnGrid,
+    /// Exactly halfway between two grid points.
+    Midpoint,
+    /// Strictly between two grid points, not halfway.
+    Between,
+}
+
+/// How one rounding mode decides "away from zero" for an inexact magnitude.
+pub(super) trait Mode {
+    /// Whether the mode reads the random word.
+    const RANDOM: bool;
+    /// Given the remainder `rem` (the low `d` bits of the significand, `d` unclamped), the
+    /// clamped width `dc = min(d, 63)`, the parity of the kept part, the sign and the random word:
+    /// whether to round away, and whether the element is rare (only exact `sr`: the first word
+    /// equals the remainder's first 64 bits and more bits follow, so the core draws again).
+    fn away(k: &Kernel, rem: u64, d: u64, dc: u64, odd: bool, neg: bool, w: u64) -> (bool, bool);
+}
+
+macro_rules! deterministic {
+    ($name:ident, $doc:literal, |$rem:ident, $half:ident, $odd:ident, $neg:ident| $e:expr) => {
+        #[doc = $doc]
+        pub(super) struct $name;
+        impl Mode for $name {
+            const RANDOM: bool = false;
+            #[inline(always)]
+            fn away(
+                _: &Kernel,
+                $rem: u64,
+                _: u64,
+                dc: u64,
+                $odd: bool,
+                $neg: bool,
+                _: u64,
+            ) -> (bool, bool) {
+                let $half = (1u64 << dc) >> 1;
+                ($rem != 0 && $e, false)
+            }
+        }
+    };
+}
+
+deterministic!(Rne, "`rne`", |rem, half, odd, _neg| rem > half
+    || (rem == half && odd));
+deterministic!(Rna, "`rna`", |rem, half, _odd, _neg| rem >= half);
+deterministic!(Rtz, "`rtz`", |_rem, _half, _odd, _neg| false);
+deterministic!(Rup, "`rup`", |_rem, _half, _odd, neg| !neg);
+deterministic!(Rdn, "`rdn`", |_rem, _half, _odd, neg| neg);
+deterministic!(Rto, "`rto`", |_rem, _half, odd, _neg| !odd);
+
+/// Exact `sr`: away iff the 64-bit word is below the first 64 bits of the remainder fraction;
+/// on equality the core stops when the remainder has no more bits (`d ≤ 64`: not away) and
+/// otherwise draws again (rare).
+pub(super) struct Sr;
+impl Mode for Sr {
+    const RANDOM: bool = true;
+    #[inline(always)]
+    fn away(_: &Kernel, rem: u64, d: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
+        // rem < 2^min(d, 53); with d = 0 it is 0, so clamping the left shift to 63 is harmless.
+        let window = if d >= 64 {
+            rem >> (d - 64).min(63)
+        } else {
+            rem << (64 - d).min(63)
+        };
+        (rem != 0 && w < window, rem != 0 && w == window && d > 64)
+    }
+}
+
+/// `sr:<r>`: the top r bits of the word against the remainder truncated to r bits.
+pub(super) struct SrBits;
+impl Mode for SrBits {
+    const RANDOM: bool = true;
+    #[inline(always)]
+    fn away(k: &Kernel, rem: u64, d: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
+        let r = k.r;
+        let top = if d >= r {
+            rem >> (d - r).min(63)
+        } else {
+            rem << (r - d).min(63)
+        };
+        (rem != 0 && (w >> (64 - r)) < top, false)
+    }
+}
+
+/// `sr-eq`: the top bit of the word.
+pub(super) struct SrEq;
+impl Mode for SrEq {
+    const RANDOM: bool = true;
+    #[inline(always)]
+    fn away(_: &Kernel, rem: u64, _: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
+        (rem != 0 && w >> 63 == 1, false)
+    }
+}
+
+#[inline(always)]
+fn pick(c: bool, yes: u64, no: u64) -> u64 {
+    if c { yes } else { no }
+}
+
+/// Rounds the f64 with bits `b` (random word `w`): the bits of the result, and whether the
+/// element is rare (then the result is `b` itself, and the caller must use the core).
+#[inline(always)]
+pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
+    let a = b & !SIGN;
+    let neg = b & SIGN != 0;
+    let f = a >> 52;
+    let sig = (a & MANT) | (((f != 0) as u64) << 52);
+    let feff = f.max(1);
+    let d = if f < k.fmin { k.dsub - feff } else { k.s0 };
+    let dc = d.min(63);
+    let low = (1u64 << dc) - 1;
+    let rem = sig & low;
+    let odd = (sig >> dc) & 1 == 1;
+    let (away, rare) = M::away(k, rem, d, dc, odd, neg, w);
+    let in_grid = d <= 52;
+    let kept = pick(in_grid, a & !low, 0);
+    let up = pick(in_grid, 1u64 << dc, k.step);
+    let r = kept + pick(away, up, 0);
+    // Per-sign constants by select, not by index (an index would be a gather).
+    let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
+    let mut y = pick(r == 0, signed(k.rounded_zero), r | (b & SIGN));
+    y = pick(a < k.below_smallest, signed(k.smallest), y);
+    y = pick(r > k.max, signed(k.overflow), y);
+    y = pick(neg & (k.unsigned != 0), k.invalid, y);
+    y = pick(a == 0, signed(k.input_zero), y);
+    y = pick(a == INF, signed(k.inf), y);
+    y = pick(a > INF, k.nan, y);
+    (pick(rare, b, y), rare)
+}
