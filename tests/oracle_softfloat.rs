@@ -420,7 +420,7 @@ fn random_formats_match_the_oracle() {
             _ => (s.next_u64() % 127) as u32,
         };
         let limit = 1i64 << (e + 1);
-        let bias = if s.next_u64() % 2 == 0 {
+        let bias = if s.next_u64().is_multiple_of(2) {
             (1i64 << (e - 1)) - 1
         } else {
             (s.next_u64() % (2 * limit as u64 + 1)) as i64 - limit
@@ -432,9 +432,9 @@ fn random_formats_match_the_oracle() {
             Specials::Finite,
             Specials::P3109,
         ][(s.next_u64() % 5) as usize];
-        let signed = s.next_u64() % 4 != 0;
-        let has_zero = s.next_u64() % 5 != 0;
-        let subnormals = has_zero && s.next_u64() % 3 != 0;
+        let signed = !s.next_u64().is_multiple_of(4);
+        let has_zero = !s.next_u64().is_multiple_of(5);
+        let subnormals = has_zero && !s.next_u64().is_multiple_of(3);
         let Ok(fmt) = Format::new(e, m, bias as i32, signed, subnormals, has_zero, specials) else {
             continue;
         };

@@ -557,16 +557,15 @@ fn w1_figure(
         x.iter().copied().fold(f64::NEG_INFINITY, f64::max),
     );
     let mut bands = Vec::new();
-    if let Ok(row) = noise.filter("variable", variable) {
-        if let (Ok(lo), Ok(hi)) = (row.floats("noise_min"), row.floats("noise_max")) {
-            if let (Some(&lo), Some(&hi)) = (lo.first(), hi.first()) {
-                bands.push(Band {
-                    label: "double-precision noise floor (min–max over members)".into(),
-                    points: vec![(x0, lo, hi), (x1, lo, hi)],
-                    color: 7,
-                });
-            }
-        }
+    if let Ok(row) = noise.filter("variable", variable)
+        && let (Ok(lo), Ok(hi)) = (row.floats("noise_min"), row.floats("noise_max"))
+        && let (Some(&lo), Some(&hi)) = (lo.first(), hi.first())
+    {
+        bands.push(Band {
+            label: "double-precision noise floor (min–max over members)".into(),
+            points: vec![(x0, lo, hi), (x1, lo, hi)],
+            color: 7,
+        });
     }
     plot::line_chart(
         &dir.join(format!("w1_{variable}")),

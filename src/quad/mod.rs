@@ -76,7 +76,7 @@ pub fn simpson_weights(n: usize, a: f64, b: f64) -> Result<Vec<f64>> {
         w[j + 1] += 4.0 * h / 3.0;
         w[j + 2] += h / 3.0;
     }
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         let j = simpson_intervals;
         for (k, c) in [1.0, 3.0, 3.0, 1.0].into_iter().enumerate() {
             w[j + k] += 3.0 * h / 8.0 * c;
