@@ -1,0 +1,212 @@
+//! Rounding the exact quotient `x / d` of two f64 values into a format: the one rounding step
+//! of block quantisation (element = x / scale, NVFP4 scale = amax / (6 · tensor scale)).
+//!
+//! [`round_quotient`] is defined as the rounding core ([`crate::round`]) applied to the exact
+//! quotient. A fast f64 path handles the common cases and defers to the core whenever it
+//! cannot decide: non-finite or extreme operands, a quotient that is not exact in f64 and lies
+//! at a rounding decision point, stochastic rounding of an inexact f64 quotient, a stochastic
+//! word equal to the remainder's first 64 bits, overflow, and formats without subnormals or
+//! zero. The tests compare the two paths bit for bit.
+
+use crate::arith;
+use crate::exact::Value;
+use crate::flags::{Flagged, Flags};
+use crate::format::Format;
+use crate::mode::{Rounding, RoundingMode, Tininess};
+use crate::rng::ElementStream;
+
+/// Precomputed parameters of a format for the fast path (only for formats whose values are
+/// all f64 values and whose precision leaves f64 room for one more bit below the last).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FastFormat {
+    fmt: Format,
+    p: i32,
+    emin: i32,
+    bias: i64,
+    max: f64,
+    usable: bool,
+}
+
+impl FastFormat {
+    pub(crate) fn new(fmt: &Format) -> FastFormat {
+        let usable = fmt.fits_in_f64()
+            && fmt.precision() <= 51
+            && fmt.has_subnormals()
+            && fmt.has_zero()
+            && fmt.width() <= 64;
+        FastFormat {
+            fmt: *fmt,
+            p: fmt.precision() as i32,
+            emin: fmt.emin(),
+            bias: fmt.bias() as i64,
+            max: crate::codec::to_f64(fmt, fmt.max_finite(false)),
+            usable,
+        }
+    }
+}
+
+/// `2^k` for a normal-range exponent.
+#[inline(always)]
+fn pow2(k: i32) -> f64 {
+    debug_assert!((-1022..=1023).contains(&k));
+    f64::from_bits(((k + 1023) as u64) << 52)
+}
+
+/// The exact quotient `x / d` rounded into `fmt` (element `index` of the stream `key` for
+/// stochastic modes), with the core's flags.
+pub fn round_quotient(
+    fmt: &Format,
+    x: f64,
+    d: f64,
+    rounding: &Rounding,
+    key: u64,
+    index: u64,
+) -> Flagged<u128> {
+    let fast = FastFormat::new(fmt);
+    round_quotient_with(&fast, x, d, rounding, key, index)
+}
+
+#[inline]
+pub(crate) fn round_quotient_with(
+    fast: &FastFormat,
+    x: f64,
+    d: f64,
+    rounding: &Rounding,
+    key: u64,
+    index: u64,
+) -> Flagged<u128> {
+    if fast.usable {
+        if let Some(code) = try_fast(fast, x, d, rounding, key, index) {
+            return code;
+        }
+    }
+    core_quotient(&fast.fmt, x, d, rounding, key, index)
+}
+
+/// The reference: the exact quotient (with the core's guard bits and sticky bit), rounded by
+/// the core.
+pub fn core_quotient(
+    fmt: &Format,
+    x: f64,
+    d: f64,
+    rounding: &Rounding,
+    key: u64,
+    index: u64,
+) -> Flagged<u128> {
+    let q = arith::div(&Value::from_f64(x), &Value::from_f64(d), fmt.precision());
+    let mut rng = ElementStream::new(key, index);
+    arith::finish(fmt, &q, rounding, &mut rng)
+}
+
+/// The fast path; `None` where it cannot be sure of the core's answer.
+#[inline(always)]
+fn try_fast(
+    f: &FastFormat,
+    x: f64,
+    d: f64,
+    rounding: &Rounding,
+    key: u64,
+    index: u64,
+) -> Option<Flagged<u128>> {
+    let mode = rounding.mode;
+    // Operand ranges where the quotient and its fma residual are exact f64 computations.
+    let (ax, ad) = (x.abs(), d.abs());
+    if !(ax == 0.0 || (1e-290..1e290).contains(&ax)) || !(1e-290..1e290).contains(&ad) {
+        return None;
+    }
+    let neg = x.is_sign_negative() != d.is_sign_negative();
+    if neg && !f.fmt.is_signed() {
+        return None;
+    }
+    if x == 0.0 {
+        return Some(Flagged::exact(f.fmt.zero(neg)?));
+    }
+    let q = x / d;
+    let a = q.abs();
+    if !(1e-280..1e280).contains(&a) {
+        return None;
+    }
+    // x − q·d is exact, so its sign says on which side of q the true quotient lies:
+    // dir = +1 if |x/d| > |q|, −1 if below, 0 if q is exact.
+    let residual = (-q).mul_add(d, x);
+    let dir = if residual == 0.0 {
+        0
+    } else if ((residual > 0.0) == (d > 0.0)) == (q > 0.0) {
+        1
+    } else {
+        -1
+    };
+    let e = ((a.to_bits() >> 52) as i32) - 1023;
+    let quantum = e.max(f.emin) - (f.p - 1);
+    if !(-1000..=1000).contains(&quantum) {
+        return None;
+    }
+    let scaled = a * pow2(-quantum);
+    if scaled < 1e-290 {
+        return None;
+    }
+    let t0 = scaled.floor();
+    let frac = scaled - t0;
+    // An inexact q decides like the true quotient unless it sits on a grid point or midpoint
+    // (the grid's half-quantum is a multiple of q's ulp since p ≤ 51).
+    if dir != 0 && (frac == 0.0 || frac == 0.5 || mode.is_stochastic()) {
+        return None;
+    }
+    let inexact = frac != 0.0 || dir != 0;
+    // Tininess after rounding just below 2^emin needs the unbounded-exponent rounding.
+    let before = rounding.tininess == Tininess::BeforeRounding || mode.is_stochastic();
+    if inexact && e == f.emin - 1 && !before {
+        return None;
+    }
+    let t0 = t0 as u64;
+    let odd = t0 & 1 == 1;
+    let away = inexact
+        && match mode {
+            RoundingMode::NearestEven => frac > 0.5 || (frac == 0.5 && odd),
+            RoundingMode::NearestAway => frac >= 0.5,
+            RoundingMode::TowardZero => false,
+            RoundingMode::TowardPositive => !neg,
+            RoundingMode::TowardNegative => neg,
+            RoundingMode::ToOdd => !odd,
+            RoundingMode::Stochastic { bits: None } => {
+                // The core compares an unbounded uniform bit string with the remainder word
+                // by word; the first words decide unless they are equal.
+                let u = crate::rng::word(key, index);
+                let r = (frac * pow2(64)).floor() as u64;
+                if u == r {
+                    return None;
+                }
+                u < r
+            }
+            RoundingMode::Stochastic { bits: Some(r) } => {
+                let u = crate::rng::word(key, index) >> (64 - r as u32);
+                u < (frac * pow2(r as i32)).floor() as u64
+            }
+            RoundingMode::StochasticEqual => crate::rng::word(key, index) >> 63 == 1,
+        };
+    let (mut t, mut quantum) = (t0 + away as u64, quantum);
+    if t >> f.p != 0 {
+        t >>= 1;
+        quantum += 1;
+    }
+    if t as f64 * pow2(quantum) > f.max {
+        return None;
+    }
+    let sign = if neg { f.fmt.sign_bit() } else { 0 };
+    let code = if t == 0 {
+        f.fmt.zero(neg)?
+    } else if t >> (f.p - 1) != 0 {
+        let field = (quantum as i64 + f.p as i64 - 1 + f.bias) as u128;
+        sign | (field << f.fmt.man_bits()) | (t as u128 - (1u128 << (f.p - 1)))
+    } else {
+        sign | t as u128
+    };
+    let mut flags = Flags::NONE;
+    if inexact {
+        flags |= Flags::INEXACT;
+        if e < f.emin {
+            flags |= Flags::UNDERFLOW;
+        }
+    }
+    Some(Flagged::new(code, flags))
+}
