@@ -347,3 +347,75 @@ fn hadamard_round_trip_and_outlier_spreading() {
             .contains("multiple")
     );
 }
+
+#[test]
+fn cli_quantize_writes_the_library_result_and_reports_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("x.csv");
+    let x: Vec<f64> = (0..40)
+        .map(|i| ((i * 7919) % 101) as f64 / 10.0 - 5.0)
+        .collect();
+    let text: String = x
+        .chunks(20)
+        .map(|r| {
+            r.iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+                + "\n"
+        })
+        .collect();
+    std::fs::write(&input, text).unwrap();
+    let out = dir.path().join("y.npy");
+    let codes = dir.path().join("codes.csv");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_anyfloat"))
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "quantize",
+        "nvfp4",
+        "--block",
+        "8",
+        "--json",
+        "--codes",
+        codes.to_str().unwrap(),
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mut bf = BlockFormat::preset("nvfp4").unwrap();
+    bf.block = 8;
+    let want = quantize_rows(&bf, &x, 20, anyfloat::rng::derive_key(0, &[])).unwrap();
+    let got = anyfloat::npy::read(&std::fs::read(&out).unwrap(), "y.npy").unwrap();
+    assert_eq!(
+        (got.data, got.shape),
+        (want.dequantized.clone(), vec![2, 20])
+    );
+    let st = block::error_stats(&x, &want.dequantized);
+    assert_eq!(json["qsnr_db"].as_f64().unwrap(), st.qsnr_db);
+    assert_eq!(json["blocks"], 6); // 3 per row of 20 (8, 8, 4)
+    let csv = std::fs::read_to_string(&codes).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6);
+    // Bad input: exit 2 with a message naming it.
+    let o = run(&[
+        "quantize",
+        "mxfp9",
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("mxfp9"));
+    std::fs::write(&input, "1,2,3\n4,5\n").unwrap();
+    let o = run(&[
+        "quantize",
+        "mxfp4",
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("line 2"));
+}

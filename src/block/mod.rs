@@ -440,6 +440,7 @@ struct Plan {
     elem_max: f64,
     elem_emax: i64,
     elem_values: Option<Vec<f64>>,
+    scale_values: Option<Vec<f64>>,
     scale_fast: FastFormat,
     scale_rounding: Rounding,
     even_fmt: Format,
@@ -489,6 +490,11 @@ impl Plan {
                     .map(|c| bf.elem.value(c))
                     .collect()
             }),
+            scale_values: (s.width() <= 16).then(|| {
+                (0..1u128 << s.width())
+                    .map(|c| codec::to_f64(s, c))
+                    .collect()
+            }),
             scale_fast: FastFormat::new(s),
             scale_rounding: Rounding::new(RoundingMode::NearestEven).saturating(),
             even_fmt: even,
@@ -506,11 +512,18 @@ impl Plan {
         }
     }
 
+    fn scale_value(&self, code: u64) -> f64 {
+        match &self.scale_values {
+            Some(t) => t[code as usize],
+            None => codec::to_f64(&self.bf.scale, code as u128),
+        }
+    }
+
     /// The power-of-two scale 2^e clamped into the scale format: (code, value).
     fn pow2_scale(&self, e: i64) -> (u64, f64) {
         let i = (e - self.pow2_lo).clamp(0, self.pow2_codes.len() as i64 - 1) as usize;
         let code = self.pow2_codes[i];
-        (code, codec::to_f64(&self.bf.scale, code as u128))
+        (code, self.scale_value(code))
     }
 
     /// The scale of a block with largest magnitude `amax` (finite): (code, value).
@@ -547,8 +560,11 @@ impl Plan {
                     0,
                     0,
                 );
-                let v = codec::to_f64(&self.even_fmt, r.value);
-                self.pow2_scale(split(v).1 + ea - et - self.elem_emax)
+                // The ratio is in (1/2, 2), a normal number of the E11 format: its exponent
+                // is the biased field minus 1023.
+                let f = &self.even_fmt;
+                let field = ((r.value >> f.man_bits()) & f.exp_field_max()) as i64;
+                self.pow2_scale(field - 1023 + ea - et - self.elem_emax)
             }
             ScaleRule::Nearest => {
                 let r = round_quotient_with(
@@ -560,7 +576,7 @@ impl Plan {
                     0,
                 );
                 let code = r.value as u64;
-                (code, codec::to_f64(&bf.scale, r.value))
+                (code, self.scale_value(code))
             }
         }
     }

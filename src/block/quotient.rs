@@ -18,7 +18,7 @@ use crate::rng::ElementStream;
 /// Precomputed parameters of a format for the fast path (only for formats whose values are
 /// all f64 values and whose precision leaves f64 room for one more bit below the last).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct FastFormat {
+pub struct FastFormat {
     fmt: Format,
     p: i32,
     emin: i32,
@@ -28,7 +28,8 @@ pub(crate) struct FastFormat {
 }
 
 impl FastFormat {
-    pub(crate) fn new(fmt: &Format) -> FastFormat {
+    /// Precomputes the fast path's parameters of `fmt`.
+    pub fn new(fmt: &Format) -> FastFormat {
         let usable = fmt.fits_in_f64()
             && fmt.precision() <= 51
             && fmt.has_subnormals()
@@ -66,8 +67,9 @@ pub fn round_quotient(
     round_quotient_with(&fast, x, d, rounding, key, index)
 }
 
+/// [`round_quotient`] with the format's parameters computed once (for many calls).
 #[inline]
-pub(crate) fn round_quotient_with(
+pub fn round_quotient_with(
     fast: &FastFormat,
     x: f64,
     d: f64,
@@ -149,30 +151,27 @@ fn try_fast(
     let frac = scaled - t0;
     // An inexact q decides like the true quotient unless it sits on a grid point or midpoint
     // (the grid's half-quantum is a multiple of q's ulp since p ≤ 51).
-    if dir != 0 && (frac == 0.0 || frac == 0.5 || mode.is_stochastic()) {
+    if dir != 0 && (frac == 0.0 || frac == 0.5) {
         return None;
     }
+    // The true remainder is frac + delta (in units of the quantum), |delta| < ulp(scaled).
+    let delta = if dir == 0 {
+        0.0
+    } else {
+        dir as f64 * (residual / d).abs() * pow2(-quantum)
+    };
     let inexact = frac != 0.0 || dir != 0;
-    // Tininess after rounding just below 2^emin needs the unbounded-exponent rounding.
     let before = rounding.tininess == Tininess::BeforeRounding || mode.is_stochastic();
-    if inexact && e == f.emin - 1 && !before {
-        return None;
-    }
     let t0 = t0 as u64;
-    let odd = t0 & 1 == 1;
-    let away = inexact
-        && match mode {
-            RoundingMode::NearestEven => frac > 0.5 || (frac == 0.5 && odd),
-            RoundingMode::NearestAway => frac >= 0.5,
-            RoundingMode::TowardZero => false,
-            RoundingMode::TowardPositive => !neg,
-            RoundingMode::TowardNegative => neg,
-            RoundingMode::ToOdd => !odd,
+    let away = if !inexact {
+        false
+    } else {
+        match mode {
             RoundingMode::Stochastic { bits: None } => {
                 // The core compares an unbounded uniform bit string with the remainder word
                 // by word; the first words decide unless they are equal.
                 let u = crate::rng::word(key, index);
-                let r = (frac * pow2(64)).floor() as u64;
+                let r = top_bits(frac, delta, 64)?;
                 if u == r {
                     return None;
                 }
@@ -180,10 +179,24 @@ fn try_fast(
             }
             RoundingMode::Stochastic { bits: Some(r) } => {
                 let u = crate::rng::word(key, index) >> (64 - r as u32);
-                u < (frac * pow2(r as i32)).floor() as u64
+                u < top_bits(frac, delta, r as i32)?
             }
             RoundingMode::StochasticEqual => crate::rng::word(key, index) >> 63 == 1,
-        };
+            m => decide(m, neg, t0 & 1 == 1, frac),
+        }
+    };
+    // Tininess after rounding just below 2^emin: tiny unless rounding to p bits with unbounded
+    // exponent carries the value up to 2^emin (an all-ones significand rounded away).
+    let mut tiny = e < f.emin;
+    if inexact && e == f.emin - 1 && !before {
+        let su = a * pow2(-(e - (f.p - 1)));
+        let (tu, fu) = (su.floor(), su - su.floor());
+        if dir != 0 && (fu == 0.0 || fu == 0.5) {
+            return None;
+        }
+        let all_ones = tu as u64 == (1u64 << f.p) - 1;
+        tiny = !(all_ones && fu != 0.0 && decide(mode, neg, tu as u64 & 1 == 1, fu));
+    }
     let (mut t, mut quantum) = (t0 + away as u64, quantum);
     if t >> f.p != 0 {
         t >>= 1;
@@ -204,9 +217,47 @@ fn try_fast(
     let mut flags = Flags::NONE;
     if inexact {
         flags |= Flags::INEXACT;
-        if e < f.emin {
+        if tiny {
             flags |= Flags::UNDERFLOW;
         }
     }
     Some(Flagged::new(code, flags))
+}
+
+/// Whether a deterministic mode rounds an inexact magnitude away from zero, given the parity
+/// of the truncated significand and the remainder `frac` ∈ (0, 1) (never exactly 0 or 1/2 when
+/// the f64 quotient was inexact; see the caller).
+#[inline(always)]
+fn decide(mode: RoundingMode, neg: bool, odd: bool, frac: f64) -> bool {
+    match mode {
+        RoundingMode::NearestEven => frac > 0.5 || (frac == 0.5 && odd),
+        RoundingMode::NearestAway => frac >= 0.5,
+        RoundingMode::TowardZero => false,
+        RoundingMode::TowardPositive => !neg,
+        RoundingMode::TowardNegative => neg,
+        RoundingMode::ToOdd => !odd,
+        RoundingMode::Stochastic { .. } | RoundingMode::StochasticEqual => {
+            unreachable!("stochastic modes are decided by the caller")
+        }
+    }
+}
+
+/// floor((frac + delta) · 2^r) for the remainder frac + delta ∈ (0, 1), where frac is exact
+/// and delta (|delta| below frac's last bit) carries relative error 2^−53; `None` when that
+/// error could change the floor.
+#[inline(always)]
+fn top_bits(frac: f64, delta: f64, r: i32) -> Option<u64> {
+    let y0 = frac * pow2(r);
+    let i = y0.floor();
+    if delta == 0.0 {
+        return Some(i as u64);
+    }
+    let y = (y0 - i) + delta * pow2(r);
+    let n = y.floor();
+    let gap = y - n;
+    if !(1e-6..1.0 - 1e-6).contains(&gap) {
+        return None;
+    }
+    let v = i as u64 as i128 + n as i128;
+    (0..1i128 << r).contains(&v).then_some(v as u64)
 }

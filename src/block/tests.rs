@@ -88,6 +88,13 @@ fn fast_quotient_equals_the_core_on_random_and_edge_values() {
                             check(&fmt, v * d, d, &r, 5, i);
                         }
                     }
+                    // Just below the smallest normal (tininess after rounding).
+                    let min_normal = 2f64.powi(fmt.emin());
+                    for k in 1..30 {
+                        let v = min_normal * (1.0 - 2f64.powi(-k));
+                        check(&fmt, v * d, d, &r, 2, k as u64);
+                        check(&fmt, -v * d, d, &r, 2, k as u64);
+                    }
                     for i in 0..300u64 {
                         let mag = 2f64.powi((s.next_u64() % 40) as i32 - 20);
                         let x = s.next_normal() * mag;
