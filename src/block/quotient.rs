@@ -130,7 +130,12 @@ fn try_fast(
     }
     // x − q·d is exact, so its sign says on which side of q the true quotient lies:
     // dir = +1 if |x/d| > |q|, −1 if below, 0 if q is exact.
-    let residual = (-q).mul_add(d, x);
+    // (A power-of-two divisor gives an exact quotient in this range: no fma needed.)
+    let residual = if d.to_bits() & ((1u64 << 52) - 1) == 0 {
+        0.0
+    } else {
+        (-q).mul_add(d, x)
+    };
     let dir = if residual == 0.0 {
         0
     } else if ((residual > 0.0) == (d > 0.0)) == (q > 0.0) {
