@@ -79,7 +79,7 @@ fn config(spec: &str) -> Result<BlockFormat> {
     }
 }
 
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 15] = [
     "config",
     "element",
     "scale",
@@ -89,6 +89,7 @@ const COLUMNS: [&str; 14] = [
     "tensor",
     "rounding",
     "distribution",
+    "magnitude",
     "samples",
     "qsnr_db",
     "mse",
@@ -123,6 +124,11 @@ impl Experiment for BlockScales {
                 "element rounding mode",
             ),
             ParamSpec::new("samples", Param::Int(65536), "values per point"),
+            ParamSpec::new(
+                "magnitude",
+                Param::Float(1.0),
+                "multiplies the data (small values test the scale format's range)",
+            ),
         ]
     }
     fn check(&self, recipe: &Recipe) -> Result<()> {
@@ -156,7 +162,11 @@ impl Experiment for BlockScales {
         }
         // The same data for every configuration of a distribution: keyed by its name only.
         let data_key = name_key(recipe.seed, dist);
-        let x = sample(dist, n, data_key)?;
+        let magnitude = recipe.f64(point, "magnitude")?;
+        let x: Vec<f64> = sample(dist, n, data_key)?
+            .into_iter()
+            .map(|v| v * magnitude)
+            .collect();
         let q = block::quantize(&bf, &x, derive_key(key, &[1]))?;
         let st = block::error_stats(&x, &q.dequantized);
         let rms = (x.iter().map(|v| v * v).sum::<f64>() / n as f64).sqrt();
@@ -176,6 +186,7 @@ impl Experiment for BlockScales {
             bf.tensor_scale.to_string().into(),
             bf.rounding.mode.to_string().into(),
             dist.into(),
+            magnitude.into(),
             n.into(),
             st.qsnr_db.into(),
             st.mse.into(),
@@ -198,6 +209,7 @@ impl Experiment for BlockScales {
         let rows = &outputs[0].1;
         let mut files = Vec::new();
         let plain = rows
+            .filter("magnitude", "1")?
             .filter("hadamard", "false")?
             .filter("tensor", "false")?
             .filter("rounding", "rne")?;
