@@ -2,11 +2,13 @@
 //! of block quantisation (element = x / scale, NVFP4 scale = amax / (6 · tensor scale)).
 //!
 //! [`round_quotient`] is defined as the rounding core ([`crate::round`]) applied to the exact
-//! quotient. A fast f64 path handles the common cases and defers to the core whenever it
-//! cannot decide: non-finite or extreme operands, a quotient that is not exact in f64 and lies
-//! at a rounding decision point, stochastic rounding of an inexact f64 quotient, a stochastic
-//! word equal to the remainder's first 64 bits, overflow, and formats without subnormals or
-//! zero. The tests compare the two paths bit for bit.
+//! quotient. A fast f64 path computes q = x / d and the exact residual x − q·d (one fma), which
+//! places the true quotient strictly on one side of q; it decides every mode from that and
+//! defers to the core whenever it cannot be sure: non-finite or extreme operands, an inexact q
+//! on a grid point or midpoint, a stochastic word equal to the remainder's leading bits (or
+//! within 10^−6 of it after the residual's correction), overflow, tininess it cannot settle,
+//! and formats without subnormals or zero or wider than 51 significand bits. The tests compare
+//! the two paths bit for bit, codes and flags.
 
 use crate::arith;
 use crate::exact::Value;

@@ -5,7 +5,7 @@ use anyfloat::block::{self, BlockFormat, Element, ScaleRule};
 use anyfloat::exp::store::write_atomic;
 use anyfloat::npy;
 use anyfloat::rng::derive_key;
-use anyfloat::{Format, Overflow, RoundingMode, codec};
+use anyfloat::{Overflow, RoundingMode, codec};
 use anyhow::{Context, bail};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -217,10 +217,8 @@ pub fn quantize(args: QuantizeArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn codes_csv(bf: &BlockFormat, q: &block::Quantized, len: usize, row: usize) -> String {
-    let ef = match bf.elem {
-        Element::Float(f) => f,
-        Element::Int { bits } => Format::parse(&format!("e1m{}b1fin", bits - 2)).expect("int"),
-    };
+    // Integer codes are two's complement of the element's width, printed like its format's.
+    let ef = bf.elem.format();
     let mut s = String::from("block,row,scale_code,scale_value,element_codes\n");
     let per_row = row.div_ceil(bf.block);
     for (b, &code) in q.scales.iter().enumerate() {
