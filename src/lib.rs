@@ -21,6 +21,7 @@
 #![warn(missing_docs)]
 
 pub mod arith;
+pub mod block;
 pub mod codec;
 pub mod emu;
 pub mod error;

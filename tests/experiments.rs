@@ -138,3 +138,34 @@ fn intrl_smoke_recipe_reports_errors_slopes_and_floors() {
         assert!(dir.join(f).is_file(), "{f}");
     }
 }
+
+#[test]
+fn block_scales_smoke_recipe_runs() {
+    let dir = run_smoke("block_scales_smoke.toml");
+    let t = Table::read(&dir.join("qsnr.csv")).unwrap();
+    assert_eq!(t.rows.len(), 6 * 2 * 2 * 2);
+    assert!(
+        t.floats("qsnr_db")
+            .unwrap()
+            .iter()
+            .all(|q| q.is_finite() && *q > 5.0)
+    );
+    assert!(dir.join("qsnr_presets.png").is_file());
+}
+
+#[test]
+fn exmy_sweep_smoke_recipe_marks_the_best_split() {
+    let dir = run_smoke("exmy_sweep_smoke.toml");
+    let best = Table::read(&dir.join("best.csv")).unwrap();
+    assert_eq!(best.rows.len(), 3 * 2);
+    assert_eq!(best.distinct("paper").unwrap(), ["e2m1", "e3m2", "e4m3"]);
+}
+
+#[test]
+fn lmul_smoke_recipe_checks_both_claims() {
+    let dir = run_smoke("lmul_smoke.toml");
+    let claims = Table::read(&dir.join("claims.csv")).unwrap();
+    assert_eq!(claims.rows.len(), 2 * 2 * 2);
+    let errors = Table::read(&dir.join("errors.csv")).unwrap();
+    assert_eq!(errors.rows.len(), 4 * 2 * 3);
+}

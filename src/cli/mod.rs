@@ -4,6 +4,7 @@
 mod core;
 mod exp;
 mod fast;
+mod quantize;
 mod vectors;
 
 use anyfloat::{Format, Overflow, Rounding, RoundingMode, Tininess};
@@ -35,6 +36,7 @@ enum Command {
     Gen(vectors::GenArgs),
     Verify(vectors::VerifyArgs),
     Calc(vectors::CalcArgs),
+    Quantize(quantize::QuantizeArgs),
     Run(exp::RunArgs),
     Merge(exp::MergeArgs),
     Plot(exp::PlotArgs),
@@ -57,6 +59,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Gen(a) => vectors::generate(a),
         Command::Verify(a) => vectors::verify(a),
         Command::Calc(a) => vectors::calc(a),
+        Command::Quantize(a) => quantize::quantize(a),
         Command::Run(a) => exp::run(a),
         Command::Merge(a) => exp::merge(a),
         Command::Plot(a) => exp::plot(a),

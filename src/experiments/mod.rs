@@ -1,7 +1,10 @@
 //! The experiment kinds that recipes can name.
 
+mod block_scales;
 pub mod climate;
+mod exmy_sweep;
 mod intrl;
+mod lmul;
 mod lorenz;
 mod rounding_error;
 mod shallow_water;
@@ -17,5 +20,8 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &Climate(lorenz::L96),
         &Climate(shallow_water::Sw),
         &intrl::IntRl,
+        &block_scales::BlockScales,
+        &exmy_sweep::ExmySweep,
+        &lmul::Lmul,
     ]
 }

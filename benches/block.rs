@@ -1,0 +1,76 @@
+//! Block quantisation of 10^7 values (values/s) into mxfp4 and nvfp4, beside plain element
+//! rounding of the same array into E2M1 through the exact core and through the block
+//! module's fast quotient path, in the same group. All variants use rayon over chunks.
+
+use anyfloat::block::quotient::{FastFormat, round_quotient_with};
+use anyfloat::block::{BlockFormat, quantize};
+use anyfloat::rng::ElementStream;
+use anyfloat::{Format, Rounding, RoundingMode, codec};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use rayon::prelude::*;
+use std::hint::black_box;
+
+const N: usize = 10_000_000;
+
+fn block(c: &mut Criterion) {
+    let mut s = anyfloat::rng::Stream::new(1);
+    let xs: Vec<f64> = (0..N).map(|_| s.next_normal()).collect();
+    let e2m1 = Format::parse("e2m1").unwrap();
+    let mut group = c.benchmark_group("block");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(N as u64));
+    for name in ["mxfp4", "nvfp4"] {
+        for mode in ["rne", "sr"] {
+            let mut bf = BlockFormat::preset(name).unwrap();
+            bf.rounding.mode = mode.parse::<RoundingMode>().unwrap();
+            group.bench_function(format!("quantize/{name}/{mode}"), |b| {
+                b.iter(|| black_box(quantize(&bf, black_box(&xs), 7).unwrap().saturated))
+            });
+        }
+    }
+    let rounding = Rounding::new(RoundingMode::NearestEven).saturating();
+    group.bench_function("round/e2m1/core", |b| {
+        b.iter(|| {
+            black_box(&xs)
+                .par_chunks(16384)
+                .enumerate()
+                .map(|(k, chunk)| {
+                    let mut acc = 0u128;
+                    for (i, &x) in chunk.iter().enumerate() {
+                        let mut rng = ElementStream::new(7, (k * 16384 + i) as u64);
+                        acc ^= codec::from_f64(&e2m1, x, &rounding, &mut rng).value;
+                    }
+                    acc
+                })
+                .reduce(|| 0, |a, b| a ^ b)
+        })
+    });
+    let fast = FastFormat::new(&e2m1);
+    group.bench_function("round/e2m1/fast_quotient", |b| {
+        b.iter(|| {
+            black_box(&xs)
+                .par_chunks(16384)
+                .enumerate()
+                .map(|(k, chunk)| {
+                    let mut acc = 0u128;
+                    for (i, &x) in chunk.iter().enumerate() {
+                        acc ^= round_quotient_with(
+                            &fast,
+                            x,
+                            1.0,
+                            &rounding,
+                            7,
+                            (k * 16384 + i) as u64,
+                        )
+                        .value;
+                    }
+                    acc
+                })
+                .reduce(|| 0, |a, b| a ^ b)
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, block);
+criterion_main!(benches);

@@ -1,0 +1,768 @@
+//! Block-scaled (microscaling) formats: small elements sharing one scale per block, as in OCP
+//! MX, NVIDIA NVFP4 and the UE5M3-scaled FP4 of the Graphcore FP4 study.
+//!
+//! A [`BlockFormat`] is an [`Element`] format, a scale format (any [`Format`]; `exact` is
+//! binary64), a block size along the last axis, a [`ScaleRule`], an optional binary32
+//! per-tensor scale, the element [`Rounding`] (any mode, overflow policy = saturation policy)
+//! and an optional randomized Hadamard transform. [`quantize`] returns element codes, scale
+//! codes and the dequantised values.
+//!
+//! Every element is the rounding core's rounding of the exact quotient x / S (S = block scale ·
+//! tensor scale), through [`quotient::round_quotient`], whose fast path is tested bit for bit
+//! against the core. Element `i` of the input draws its random word from
+//! `rng::word(key, i)`, so results do not depend on threads or chunking.
+//!
+//! Special blocks (every rule):
+//! - all-zero block: the scale is the smallest power of two of the scale format (E8M0 0x00,
+//!   2^−127, as microxcaling's clamp gives) for power-of-two rules, the scale format's zero (or
+//!   its smallest value) for `nearest`; the elements are zeros;
+//! - a NaN or ±Inf in a block: the scale is the scale format's NaN (E8M0 0xFF, UE4M3 0x7F;
+//!   its largest value where it has none) and every element of the block dequantises to NaN,
+//!   as OCP MX v1.0 §6 specifies for a NaN scale; element codes are the element format's NaN
+//!   (or 0 where it has none);
+//! - a scale beyond the scale format's range is clamped to its largest (smallest) power of two
+//!   for power-of-two rules and rounded with saturation for `nearest`; elements then saturate
+//!   (or lose their low bits). A `nearest` scale that rounds to zero flushes its block to zeros.
+
+pub mod hadamard;
+pub mod quotient;
+
+use crate::codec;
+use crate::error::{Error, Result};
+use crate::flags::Flags;
+use crate::format::{Format, Specials};
+use crate::mode::{Rounding, RoundingMode};
+use crate::rng;
+use quotient::{FastFormat, round_quotient_with};
+use rayon::prelude::*;
+use std::fmt;
+
+/// The element type of a block format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Element {
+    /// A floating-point format.
+    Float(Format),
+    /// A signed integer of `bits` bits (2..=32) in sign-magnitude range ±(2^(bits−1) − 1) with
+    /// an implicit scale 2^−(bits−2), as OCP MX v1.0's MXINT8 (values ±1.984375 in steps of
+    /// 1/64; −2 is not used, as microxcaling keeps the range symmetric). Codes are two's
+    /// complement.
+    Int {
+        /// Width in bits.
+        bits: u32,
+    },
+}
+
+impl Element {
+    /// Parses `int<k>` or a format name.
+    pub fn parse(name: &str) -> Result<Element> {
+        let lower = name.trim().to_ascii_lowercase();
+        if let Some(k) = lower.strip_prefix("int") {
+            return match k.parse::<u32>() {
+                Ok(bits) if (2..=32).contains(&bits) => Ok(Element::Int { bits }),
+                _ => Err(Error::Invalid(format!(
+                    "element {name:?}: an integer element is int<k> with k from 2 to 32"
+                ))),
+            };
+        }
+        Ok(Element::Float(Format::parse(name)?))
+    }
+
+    /// The format the element is rounded into. `int<k>` is the signed finite format E1M(k−2)
+    /// with bias 1: subnormals n/2^(k−2) and normals 1 + n/2^(k−2), i.e. every multiple of
+    /// 2^−(k−2) below 2 — exactly the integer grid, so the core rounds integers too.
+    pub fn format(&self) -> Format {
+        match *self {
+            Element::Float(f) => f,
+            Element::Int { bits } => {
+                Format::new(1, bits - 2, 1, true, true, true, Specials::Finite)
+                    .expect("E1M(k-2) bias 1 is a valid format")
+            }
+        }
+    }
+
+    /// The largest finite element value.
+    pub fn max(&self) -> f64 {
+        let f = self.format();
+        codec::to_f64(&f, f.max_finite(false))
+    }
+
+    /// The code of a rounded element (two's complement for integers).
+    fn code(&self, fcode: u128) -> u64 {
+        match *self {
+            Element::Float(_) => fcode as u64,
+            Element::Int { bits } => {
+                let f = self.format();
+                let n = (fcode & f.magnitude_mask()) as i64;
+                let v = if fcode & f.sign_bit() != 0 { -n } else { n };
+                (v as u64) & ((1u64 << bits) - 1)
+            }
+        }
+    }
+
+    /// The value of an element code.
+    pub fn value(&self, code: u64) -> f64 {
+        match *self {
+            Element::Float(f) => codec::to_f64(&f, code as u128),
+            Element::Int { bits } => {
+                let v = ((code << (64 - bits)) as i64) >> (64 - bits);
+                v as f64 / (1u64 << (bits - 2)) as f64
+            }
+        }
+    }
+
+    fn width(&self) -> u32 {
+        match self {
+            Element::Float(f) => f.width(),
+            Element::Int { bits } => *bits,
+        }
+    }
+}
+
+impl fmt::Display for Element {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Element::Float(fmt) => write!(f, "{fmt}"),
+            Element::Int { bits } => write!(f, "int{bits}"),
+        }
+    }
+}
+
+/// Parses a scale format name; `exact` is binary64 (a scale with f64's precision and range).
+pub fn parse_scale(name: &str) -> Result<Format> {
+    if name.trim().eq_ignore_ascii_case("exact") {
+        Ok(Format::binary64())
+    } else {
+        Format::parse(name)
+    }
+}
+
+fn scale_name(f: &Format) -> String {
+    if *f == Format::binary64() {
+        "exact".into()
+    } else {
+        f.to_string()
+    }
+}
+
+/// How a block's scale is chosen from its largest magnitude `amax` (after dividing by the
+/// tensor scale, if any). `emax` is the element format's largest exponent (E2M1: 2, E4M3: 8,
+/// INT8: 0) and `max` its largest value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ScaleRule {
+    /// `floor`: 2^(⌊log2 amax⌋ − emax) — OCP MX v1.0 §6.3. The block maximum can exceed
+    /// `max` (e.g. E2M1: amax/X ∈ [4, 8)) and then saturates.
+    Floor,
+    /// `ceil`: 2^(⌈log2 amax⌉ − emax) — never saturates, wastes up to a binade.
+    Ceil,
+    /// `rceil`: 2^⌈log2(amax / max)⌉, the smallest power of two that avoids saturation —
+    /// NVIDIA's MXFP8 recipe (cuBLAS/Transformer Engine "RCEIL").
+    Rceil,
+    /// `even`: 2^(⌊log2 amax'⌋ − emax), amax' = amax rounded to the element's precision with
+    /// ties away (add half an ulp, truncate) — torchao's `ScaleCalculationMode.EVEN`; it moves
+    /// the scale up only when the maximum would round past the top binade.
+    Even,
+    /// `nearest`: amax / max rounded to nearest-even into the scale format (with saturation) —
+    /// NVFP4's UE4M3 scale; not a power of two for scale formats with mantissa bits.
+    Nearest,
+}
+
+impl ScaleRule {
+    /// Every rule.
+    pub const ALL: [ScaleRule; 5] = [
+        ScaleRule::Floor,
+        ScaleRule::Ceil,
+        ScaleRule::Rceil,
+        ScaleRule::Even,
+        ScaleRule::Nearest,
+    ];
+
+    /// Parses `floor`, `ceil`, `rceil`, `even` or `nearest`.
+    pub fn parse(name: &str) -> Result<ScaleRule> {
+        ScaleRule::ALL
+            .into_iter()
+            .find(|r| r.to_string() == name.trim().to_ascii_lowercase())
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "scale rule {name:?}: expected floor, ceil, rceil, even or nearest"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for ScaleRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ScaleRule::Floor => "floor",
+            ScaleRule::Ceil => "ceil",
+            ScaleRule::Rceil => "rceil",
+            ScaleRule::Even => "even",
+            ScaleRule::Nearest => "nearest",
+        })
+    }
+}
+
+/// A block-scaled format. Build one with [`BlockFormat::new`] or [`BlockFormat::preset`] and
+/// adjust the public fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockFormat {
+    /// Element format.
+    pub elem: Element,
+    /// Scale format (binary64 for an "exact" scale).
+    pub scale: Format,
+    /// Elements per block along the last axis (the last block of a row may be shorter).
+    pub block: usize,
+    /// How the scale is chosen.
+    pub rule: ScaleRule,
+    /// A second-level binary32 scale per tensor, amax / (scale max · element max), as NVFP4.
+    pub tensor_scale: bool,
+    /// Element rounding: mode and overflow policy (`Saturate` clamps to ± the element max).
+    pub rounding: Rounding,
+    /// Randomized Hadamard transform over each block before quantising (block a power of two).
+    pub hadamard: bool,
+}
+
+/// The named presets: (name, definition, source).
+pub const PRESETS: [(&str, &str, &str); 9] = [
+    (
+        "mxfp8-e4m3",
+        "E4M3, E8M0 scale, block 32, floor",
+        "OCP MX v1.0",
+    ),
+    (
+        "mxfp8-e5m2",
+        "E5M2, E8M0 scale, block 32, floor",
+        "OCP MX v1.0",
+    ),
+    (
+        "mxfp6-e2m3",
+        "E2M3, E8M0 scale, block 32, floor",
+        "OCP MX v1.0",
+    ),
+    (
+        "mxfp6-e3m2",
+        "E3M2, E8M0 scale, block 32, floor",
+        "OCP MX v1.0",
+    ),
+    ("mxfp4", "E2M1, E8M0 scale, block 32, floor", "OCP MX v1.0"),
+    (
+        "mxint8",
+        "INT8 (±127/64), E8M0 scale, block 32, floor",
+        "OCP MX v1.0",
+    ),
+    (
+        "nvfp4",
+        "E2M1, UE4M3 scale, block 16, nearest, binary32 tensor scale",
+        "NVIDIA NVFP4 (Blackwell)",
+    ),
+    (
+        "fp4-ue5m3-16",
+        "E2M1, UE5M3 scale, block 16, nearest",
+        "Graphcore FP4 study (2025)",
+    ),
+    (
+        "fp4-ue5m3-32",
+        "E2M1, UE5M3 scale, block 32, nearest",
+        "Graphcore FP4 study (2025)",
+    ),
+];
+
+impl BlockFormat {
+    /// A block format with round-to-nearest-even, saturating elements, no tensor scale and no
+    /// Hadamard transform.
+    pub fn new(elem: Element, scale: Format, block: usize, rule: ScaleRule) -> BlockFormat {
+        BlockFormat {
+            elem,
+            scale,
+            block,
+            rule,
+            tensor_scale: false,
+            rounding: Rounding::new(RoundingMode::NearestEven).saturating(),
+            hadamard: false,
+        }
+    }
+
+    /// A named preset (see [`PRESETS`]). OCP MX v1.0 converts elements with saturation;
+    /// NVFP4's E2M1 has no Inf or NaN, so it saturates as well.
+    pub fn preset(name: &str) -> Result<BlockFormat> {
+        let f = |n: &str| Format::parse(n).expect("named format");
+        let mx = |e: Element| BlockFormat::new(e, f("e8m0"), 32, ScaleRule::Floor);
+        Ok(match name.trim().to_ascii_lowercase().as_str() {
+            "mxfp8-e4m3" => mx(Element::Float(f("e4m3"))),
+            "mxfp8-e5m2" => mx(Element::Float(f("e5m2"))),
+            "mxfp6-e2m3" => mx(Element::Float(f("e2m3"))),
+            "mxfp6-e3m2" => mx(Element::Float(f("e3m2"))),
+            "mxfp4" => mx(Element::Float(f("e2m1"))),
+            "mxint8" => mx(Element::Int { bits: 8 }),
+            "nvfp4" => BlockFormat {
+                tensor_scale: true,
+                ..BlockFormat::new(
+                    Element::Float(f("e2m1")),
+                    f("ue4m3"),
+                    16,
+                    ScaleRule::Nearest,
+                )
+            },
+            "fp4-ue5m3-16" => BlockFormat::new(
+                Element::Float(f("e2m1")),
+                f("ue5m3"),
+                16,
+                ScaleRule::Nearest,
+            ),
+            "fp4-ue5m3-32" => BlockFormat::new(
+                Element::Float(f("e2m1")),
+                f("ue5m3"),
+                32,
+                ScaleRule::Nearest,
+            ),
+            _ => {
+                let names: Vec<&str> = PRESETS.iter().map(|p| p.0).collect();
+                return Err(Error::Invalid(format!(
+                    "unknown block format preset {name:?}; presets: {}",
+                    names.join(", ")
+                )));
+            }
+        })
+    }
+
+    /// Checks that the combination is usable.
+    pub fn check(&self) -> Result<()> {
+        let fail = |why: String| Err(Error::Invalid(format!("block format {self}: {why}")));
+        if self.block == 0 {
+            return fail("the block size must be at least 1".into());
+        }
+        if self.hadamard && !self.block.is_power_of_two() {
+            return fail(format!(
+                "the Hadamard transform needs a power-of-two block size, not {}",
+                self.block
+            ));
+        }
+        if self.elem.width() > 64 || self.scale.width() > 64 {
+            return fail("element and scale formats may have at most 64 bits".into());
+        }
+        if !self.elem.format().fits_in_f64() || !self.scale.fits_in_f64() {
+            return fail("element and scale values must be f64 values".into());
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for BlockFormat {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}/{}",
+            self.elem,
+            scale_name(&self.scale),
+            self.block,
+            self.rule
+        )?;
+        if self.tensor_scale {
+            f.write_str("+tensor")?;
+        }
+        if self.hadamard {
+            f.write_str("+hadamard")?;
+        }
+        if self.rounding.mode != RoundingMode::NearestEven {
+            write!(f, "/{}", self.rounding.mode)?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of [`quantize`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Quantized {
+    /// Element codes in input order (two's complement for integer elements).
+    pub codes: Vec<u64>,
+    /// Scale codes, one per block, in order (row by row).
+    pub scales: Vec<u64>,
+    /// The binary32 tensor scale (1 without one).
+    pub tensor_scale: f64,
+    /// element value · scale value · tensor scale (after the inverse Hadamard transform).
+    pub dequantized: Vec<f64>,
+    /// Elements whose rounding overflowed the element format (saturated, under `Saturate`).
+    pub saturated: usize,
+}
+
+/// Error statistics of a quantisation over the entries where input and output are finite.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct ErrorStats {
+    /// Entries compared.
+    pub count: usize,
+    /// Mean squared error.
+    pub mse: f64,
+    /// Quantisation signal-to-noise ratio 10·log10(Σx² / Σ(x − q)²) in dB (+inf if exact).
+    pub qsnr_db: f64,
+    /// Largest |x − q|.
+    pub max_abs_error: f64,
+    /// Mean of q − x (the bias).
+    pub mean_error: f64,
+}
+
+/// Error statistics of `q` against `x`.
+pub fn error_stats(x: &[f64], q: &[f64]) -> ErrorStats {
+    let (mut n, mut sx, mut se, mut me, mut max) = (0usize, 0.0, 0.0, 0.0, 0.0f64);
+    for (&a, &b) in x.iter().zip(q) {
+        if a.is_finite() && b.is_finite() {
+            let e = b - a;
+            n += 1;
+            sx += a * a;
+            se += e * e;
+            me += e;
+            max = max.max(e.abs());
+        }
+    }
+    let m = n.max(1) as f64;
+    ErrorStats {
+        count: n,
+        mse: se / m,
+        qsnr_db: 10.0 * (sx / se).log10(),
+        max_abs_error: max,
+        mean_error: me / m,
+    }
+}
+
+/// Quantises `data` as one row (blocks along the whole slice, a ragged last block allowed).
+pub fn quantize(bf: &BlockFormat, data: &[f64], key: u64) -> Result<Quantized> {
+    quantize_rows(bf, data, data.len().max(1), key)
+}
+
+/// The key of the Hadamard signs under a quantisation key.
+pub fn hadamard_key(key: u64) -> u64 {
+    rng::derive_key(key, &[0x4841_4441])
+}
+
+/// Precomputed per-format state shared by every block.
+struct Plan {
+    bf: BlockFormat,
+    elem_fmt: Format,
+    elem_fast: FastFormat,
+    elem_max: f64,
+    elem_emax: i64,
+    elem_values: Option<Vec<f64>>,
+    scale_values: Option<Vec<f64>>,
+    scale_fast: FastFormat,
+    scale_rounding: Rounding,
+    even_fmt: Format,
+    even_fast: FastFormat,
+    /// Powers of two of the scale format: exponents `pow2_lo..=pow2_lo + len − 1`, codes.
+    pow2_lo: i64,
+    pow2_codes: Vec<u64>,
+    tensor: f64,
+}
+
+impl Plan {
+    fn new(bf: &BlockFormat, tensor: f64) -> Plan {
+        let elem_fmt = bf.elem.format();
+        let s = &bf.scale;
+        let (lo, hi) = (
+            if s.has_subnormals() {
+                s.min_quantum_exp()
+            } else {
+                s.emin()
+            } as i64,
+            s.emax() as i64,
+        );
+        let pow2_codes = (lo..=hi)
+            .map(|e| {
+                let x = crate::Exact::new(false, 1u32, e);
+                crate::round::round(s, &x, &Rounding::default(), &mut rng::NoRandom).value as u64
+            })
+            .collect();
+        let even = Format::new(
+            11,
+            elem_fmt.man_bits(),
+            1023,
+            true,
+            true,
+            true,
+            Specials::Ieee,
+        )
+        .expect("an E11 format of the element's precision");
+        Plan {
+            bf: *bf,
+            elem_fmt,
+            elem_fast: FastFormat::new(&elem_fmt),
+            elem_max: bf.elem.max(),
+            elem_emax: elem_fmt.emax() as i64,
+            elem_values: (bf.elem.width() <= 16).then(|| {
+                (0..1u64 << bf.elem.width())
+                    .map(|c| bf.elem.value(c))
+                    .collect()
+            }),
+            scale_values: (s.width() <= 16).then(|| {
+                (0..1u128 << s.width())
+                    .map(|c| codec::to_f64(s, c))
+                    .collect()
+            }),
+            scale_fast: FastFormat::new(s),
+            scale_rounding: Rounding::new(RoundingMode::NearestEven).saturating(),
+            even_fmt: even,
+            even_fast: FastFormat::new(&even),
+            pow2_lo: lo,
+            pow2_codes,
+            tensor,
+        }
+    }
+
+    fn elem_value(&self, code: u64) -> f64 {
+        match &self.elem_values {
+            Some(t) => t[code as usize],
+            None => self.bf.elem.value(code),
+        }
+    }
+
+    fn scale_value(&self, code: u64) -> f64 {
+        match &self.scale_values {
+            Some(t) => t[code as usize],
+            None => codec::to_f64(&self.bf.scale, code as u128),
+        }
+    }
+
+    /// The power-of-two scale 2^e clamped into the scale format: (code, value).
+    fn pow2_scale(&self, e: i64) -> (u64, f64) {
+        let i = (e - self.pow2_lo).clamp(0, self.pow2_codes.len() as i64 - 1) as usize;
+        let code = self.pow2_codes[i];
+        (code, self.scale_value(code))
+    }
+
+    /// The scale of a block with largest magnitude `amax` (finite): (code, value).
+    fn block_scale(&self, amax: f64) -> (u64, f64) {
+        let bf = &self.bf;
+        if amax == 0.0 {
+            return match bf.rule {
+                ScaleRule::Nearest => {
+                    let code = bf
+                        .scale
+                        .zero(false)
+                        .unwrap_or(bf.scale.min_positive_magnitude_code())
+                        as u64;
+                    (code, codec::to_f64(&bf.scale, code as u128))
+                }
+                _ => self.pow2_scale(self.pow2_lo),
+            };
+        }
+        let t = self.tensor;
+        match bf.rule {
+            ScaleRule::Floor => self.pow2_scale(log2_floor_ratio(amax, t) - self.elem_emax),
+            ScaleRule::Ceil => self.pow2_scale(log2_ceil_ratio(amax, t) - self.elem_emax),
+            ScaleRule::Rceil => self.pow2_scale(log2_ceil_ratio(amax, t * self.elem_max)),
+            ScaleRule::Even => {
+                // amax / t = (ma / mt) · 2^(ea − et) with ma, mt ∈ [1, 2): round the ratio of
+                // significands (exactly, ties away) to the element's precision.
+                let (ma, ea) = split(amax);
+                let (mt, et) = split(t);
+                let r = round_quotient_with(
+                    &self.even_fast,
+                    ma,
+                    mt,
+                    &Rounding::new(RoundingMode::NearestAway),
+                    0,
+                    0,
+                );
+                // The ratio is in (1/2, 2), a normal number of the E11 format: its exponent
+                // is the biased field minus 1023.
+                let f = &self.even_fmt;
+                let field = ((r.value >> f.man_bits()) & f.exp_field_max()) as i64;
+                self.pow2_scale(field - 1023 + ea - et - self.elem_emax)
+            }
+            ScaleRule::Nearest => {
+                let r = round_quotient_with(
+                    &self.scale_fast,
+                    amax,
+                    t * self.elem_max,
+                    &self.scale_rounding,
+                    0,
+                    0,
+                );
+                let code = r.value as u64;
+                (code, self.scale_value(code))
+            }
+        }
+    }
+
+    /// Quantises one block (`first` = index of its first element in the input); returns the
+    /// scale code and the number of saturated elements.
+    fn block(
+        &self,
+        xs: &[f64],
+        first: u64,
+        key: u64,
+        codes: &mut [u64],
+        deq: &mut [f64],
+    ) -> (u64, usize) {
+        let bf = &self.bf;
+        if xs.iter().any(|x| !x.is_finite()) {
+            let code = bf.scale.default_nan().unwrap_or(bf.scale.max_finite(false)) as u64;
+            let elem_nan = bf.elem.code(self.elem_fmt.default_nan().unwrap_or(0));
+            codes.fill(elem_nan);
+            deq.fill(f64::NAN);
+            return (code, 0);
+        }
+        let amax = xs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+        let (code, sb) = self.block_scale(amax);
+        let s = sb * self.tensor;
+        if s == 0.0 {
+            for ((c, d), x) in codes.iter_mut().zip(deq.iter_mut()).zip(xs) {
+                let z = self.elem_fmt.zero(x.is_sign_negative()).unwrap_or(0);
+                *c = bf.elem.code(z);
+                *d = 0.0;
+            }
+            return (code, 0);
+        }
+        let mut saturated = 0;
+        for (i, ((c, d), &x)) in codes.iter_mut().zip(deq.iter_mut()).zip(xs).enumerate() {
+            let r = round_quotient_with(&self.elem_fast, x, s, &bf.rounding, key, first + i as u64);
+            saturated += r.flags.contains(Flags::OVERFLOW) as usize;
+            *c = bf.elem.code(r.value);
+            *d = self.elem_value(*c) * s;
+        }
+        (code, saturated)
+    }
+}
+
+/// (m, e) with |x| = m · 2^e, m ∈ [1, 2), for finite nonzero x (subnormals too).
+fn split(x: f64) -> (f64, i64) {
+    let a = x.abs();
+    let (a, bias) = if a < f64::MIN_POSITIVE {
+        (a * 2f64.powi(64), 64)
+    } else {
+        (a, 0)
+    };
+    let e = ((a.to_bits() >> 52) & 0x7FF) as i64 - 1023;
+    let m = f64::from_bits((a.to_bits() & ((1u64 << 52) - 1)) | (1023u64 << 52));
+    (m, e - bias)
+}
+
+/// ⌊log2(a / b)⌋ exactly, for finite positive a, b.
+fn log2_floor_ratio(a: f64, b: f64) -> i64 {
+    let ((ma, ea), (mb, eb)) = (split(a), split(b));
+    ea - eb - (ma < mb) as i64
+}
+
+/// ⌈log2(a / b)⌉ exactly, for finite positive a, b.
+fn log2_ceil_ratio(a: f64, b: f64) -> i64 {
+    let ((ma, ea), (mb, eb)) = (split(a), split(b));
+    ea - eb + (ma > mb) as i64
+}
+
+/// Quantises `data`, a row-major array whose last axis has `row_len` entries: blocks of
+/// `bf.block` along each row, the last block of a row ragged if `row_len` is not a multiple.
+pub fn quantize_rows(
+    bf: &BlockFormat,
+    data: &[f64],
+    row_len: usize,
+    key: u64,
+) -> Result<Quantized> {
+    bf.check()?;
+    if row_len == 0 || data.len() % row_len != 0 {
+        return Err(Error::Invalid(format!(
+            "an array of {} values does not split into rows of {row_len}",
+            data.len()
+        )));
+    }
+    if bf.hadamard && row_len % bf.block != 0 {
+        return Err(Error::Invalid(format!(
+            "the Hadamard transform needs the last axis ({row_len}) to be a multiple of the block size ({})",
+            bf.block
+        )));
+    }
+    let signs = hadamard::signs(hadamard_key(key), bf.block);
+    let mut work = data.to_vec();
+    if bf.hadamard {
+        work.par_chunks_mut(bf.block)
+            .for_each(|b| hadamard::forward(b, &signs));
+    }
+    let tensor = if bf.tensor_scale {
+        tensor_scale(bf, &work)
+    } else {
+        1.0
+    };
+    let plan = Plan::new(bf, tensor);
+
+    // Block boundaries tile the array; group them into tasks of about 16k elements.
+    let blocks_per_row = row_len.div_ceil(bf.block);
+    let rows = data.len() / row_len;
+    let n_blocks = rows * blocks_per_row;
+    let bounds = |b: usize| -> (usize, usize) {
+        let (r, j) = (b / blocks_per_row, b % blocks_per_row);
+        let start = r * row_len + j * bf.block;
+        (start, (start + bf.block).min((r + 1) * row_len))
+    };
+    let per_task = (16384 / bf.block).max(1);
+    let mut codes = vec![0u64; data.len()];
+    let mut deq = vec![0.0f64; data.len()];
+    let mut scales = vec![0u64; n_blocks];
+    let mut tasks = Vec::new();
+    {
+        let (mut c_rest, mut d_rest, mut s_rest) = (&mut codes[..], &mut deq[..], &mut scales[..]);
+        let mut b = 0;
+        while b < n_blocks {
+            let end = (b + per_task).min(n_blocks);
+            let (start, _) = bounds(b);
+            let (_, stop) = bounds(end - 1);
+            let (c, cr) = std::mem::take(&mut c_rest).split_at_mut(stop - start);
+            let (d, dr) = std::mem::take(&mut d_rest).split_at_mut(stop - start);
+            let (s, sr) = std::mem::take(&mut s_rest).split_at_mut(end - b);
+            (c_rest, d_rest, s_rest) = (cr, dr, sr);
+            tasks.push((b, end, start, c, d, s));
+            b = end;
+        }
+    }
+    let saturated: usize = tasks
+        .into_par_iter()
+        .map(|(b0, b1, start, c, d, s)| {
+            let mut sat = 0;
+            for b in b0..b1 {
+                let (lo, hi) = bounds(b);
+                let (o0, o1) = (lo - start, hi - start);
+                let (code, n) = plan.block(
+                    &work[lo..hi],
+                    lo as u64,
+                    key,
+                    &mut c[o0..o1],
+                    &mut d[o0..o1],
+                );
+                s[b - b0] = code;
+                sat += n;
+                if bf.hadamard {
+                    hadamard::inverse(&mut d[o0..o1], &signs);
+                }
+            }
+            sat
+        })
+        .sum();
+    Ok(Quantized {
+        codes,
+        scales,
+        tensor_scale: tensor,
+        dequantized: deq,
+        saturated,
+    })
+}
+
+/// The binary32 tensor scale amax / (scale max · element max), rounded to nearest-even (NVFP4's
+/// "global encode scale" inverted); 1 when the array has no finite nonzero value or the
+/// quotient leaves binary32's normal range.
+fn tensor_scale(bf: &BlockFormat, data: &[f64]) -> f64 {
+    let amax = data
+        .iter()
+        .filter(|x| x.is_finite())
+        .fold(0.0f64, |m, x| m.max(x.abs()));
+    let smax = codec::to_f64(&bf.scale, bf.scale.max_finite(false));
+    let d = smax * bf.elem.max();
+    if amax == 0.0 || !d.is_finite() {
+        return 1.0;
+    }
+    let b32 = Format::binary32();
+    let r = quotient::round_quotient(&b32, amax, d, &Rounding::default(), 0, 0);
+    let s = f32::from_bits(r.value as u32) as f64;
+    if s.is_finite() && s >= f32::MIN_POSITIVE as f64 {
+        s
+    } else {
+        1.0
+    }
+}
+
+#[cfg(test)]
+mod tests;
