@@ -3,6 +3,7 @@
 
 mod core;
 mod exp;
+mod ulp;
 mod vectors;
 
 use anyfloat::{Format, Overflow, Rounding, RoundingMode, Tininess};
@@ -39,6 +40,7 @@ enum Command {
     Plot(exp::PlotArgs),
     Experiments(exp::ExperimentsArgs),
     Wasserstein(exp::WassersteinArgs),
+    Ulp(ulp::UlpArgs),
 }
 
 /// Parses the command line and runs the subcommand; the exit code is decided here.
@@ -59,6 +61,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Plot(a) => exp::plot(a),
         Command::Experiments(a) => exp::experiments(a),
         Command::Wasserstein(a) => exp::wasserstein(a),
+        Command::Ulp(a) => ulp::ulp(a),
     };
     match result {
         Ok(code) => Ok(code),
