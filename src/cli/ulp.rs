@@ -165,9 +165,18 @@ fn print_text(out: &mut impl Write, r: &Report, imp: &str) -> anyhow::Result<()>
     )?;
     writeln!(out, "ULP error (a) = {DEFINITION_A}")?;
     writeln!(out, "  max   {} at {}", r.max_ulp, at(&r.argmax))?;
-    writeln!(out, "  mean  {:.6e} over {} measured inputs", r.mean_ulp, r.measured)?;
+    writeln!(
+        out,
+        "  mean  {:.6e} over {} measured inputs",
+        r.mean_ulp, r.measured
+    )?;
     writeln!(out, "ULP distance (b) = {DEFINITION_B}")?;
-    writeln!(out, "  max   {} at {}", r.max_distance, at(&r.argmax_distance))?;
+    writeln!(
+        out,
+        "  max   {} at {}",
+        r.max_distance,
+        at(&r.argmax_distance)
+    )?;
     writeln!(out, "  mean  {:.6e}", r.mean_distance)?;
     let share = if r.inputs > 0 {
         r.incorrectly_rounded as f64 / r.inputs as f64

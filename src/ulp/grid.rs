@@ -5,7 +5,7 @@
 //! afford the exact rounding core per value); it is checked against the rounding core
 //! ([`crate::codec::from_f64`]) in the tests. Only formats where it is plain arithmetic qualify:
 //! IEEE specials, signed, with subnormals, precision ≤ 24 bits and a range inside binary64's
-//! normal range, so every value of the format and every quantum is a normal f64.
+//! (smallest quantum ≥ 2^−1050), so every value of the format and every quantum is an f64.
 
 use crate::format::{Format, Specials};
 use crate::mode::RoundingMode;
@@ -26,6 +26,16 @@ fn pow2(e: i32) -> f64 {
     f64::from_bits(((e + 1023) as u64) << 52)
 }
 
+/// x · 2^n, exact when the result is an f64 (x and the intermediate normal): in two steps when
+/// 2^n is not a normal f64 (quanta of formats reaching into f64's subnormal range).
+fn scale(x: f64, n: i32) -> f64 {
+    if (-1022..=1023).contains(&n) {
+        x * pow2(n)
+    } else {
+        x * pow2(n / 2) * pow2(n - n / 2)
+    }
+}
+
 /// ⌊log2 |x|⌋ for normal f64 `x`; below 2^−1022 (zero included) −1023.
 fn exponent(x: f64) -> i32 {
     ((x.to_bits() >> 52) & 0x7ff) as i32 - 1023
@@ -40,8 +50,8 @@ impl Grid {
             && fmt.has_subnormals()
             && fmt.fits_in_f64()
             && p <= 24
-            && fmt.emin() - p + 1 >= -1022
-            && fmt.emax() <= 1022;
+            && fmt.emin() - p + 1 >= -1050
+            && fmt.emax() <= 1023;
         ok.then(|| Grid {
             p,
             emin: fmt.emin(),
@@ -63,7 +73,7 @@ impl Grid {
 
     /// ulp(x) as defined by [`Grid::quantum_exp`] (x finite, |x| < 2^1024).
     pub fn ulp(&self, x: f64) -> f64 {
-        pow2(self.quantum_exp(x))
+        scale(1.0, self.quantum_exp(x))
     }
 
     /// The largest finite value.
@@ -80,16 +90,23 @@ impl Grid {
         let q = self.quantum_exp(x);
         // Both scalings are exact: x · 2^−q scales an f64 up, or within the normal range, and
         // the rounded r · 2^q is a value of the format, a normal f64.
-        let t = x * pow2(-q);
+        let t = scale(x, -q);
+        // |t| < 2^25: integer rounding through i64 conversion and the 1.5·2^52 trick, which
+        // unlike f64::round_ties_even and friends are no library calls on baseline x86-64.
+        let z = (t as i64) as f64; // toward zero
         let r = match mode {
-            RoundingMode::NearestEven => t.round_ties_even(),
-            RoundingMode::NearestAway => t.round(),
-            RoundingMode::TowardZero => t.trunc(),
-            RoundingMode::TowardPositive => t.ceil(),
-            RoundingMode::TowardNegative => t.floor(),
+            RoundingMode::NearestEven => {
+                const M: f64 = 6755399441055744.0; // 1.5 · 2^52
+                (t + M) - M
+            }
+            RoundingMode::NearestAway => z + f64::from(u8::from((t - z).abs() >= 0.5)) * t.signum(),
+            RoundingMode::TowardZero => z,
+            RoundingMode::TowardPositive => z + f64::from(u8::from(z < t)),
+            RoundingMode::TowardNegative => z - f64::from(u8::from(z > t)),
             other => unreachable!("Grid::round takes rne, rna, rtz, rup or rdn, not {other}"),
         };
-        let v = r * pow2(q);
+        // A zero result keeps the sign of x.
+        let v = scale(r.copysign(t), q);
         if v.abs() <= self.max {
             return v;
         }
@@ -120,10 +137,10 @@ impl Grid {
         let mag = if a.is_infinite() {
             i64::from(self.emax - self.emin + 2) << m
         } else if a < pow2(self.emin) {
-            (a * pow2(-(self.emin - m))) as i64
+            scale(a, m - self.emin) as i64
         } else {
             let e = exponent(a);
-            (i64::from(e - self.emin + 1) << m) + (a * pow2(m - e)) as i64 - (1i64 << m)
+            (i64::from(e - self.emin + 1) << m) + scale(a, m - e) as i64 - (1i64 << m)
         };
         if v.is_sign_negative() { -mag } else { mag }
     }
@@ -135,12 +152,12 @@ impl Grid {
         let field = (mag >> m) as i32;
         let man = (mag & ((1i64 << m) - 1)) as f64;
         let v = if field == 0 {
-            man * pow2(self.emin - m)
+            scale(man, self.emin - m)
         } else if field > self.emax - self.emin + 1 {
             f64::INFINITY
         } else {
             let e = field - 1 + self.emin;
-            (pow2(m) + man) * pow2(e - m)
+            scale(pow2(m) + man, e - m)
         };
         if o < 0 { -v } else { v }
     }

@@ -280,8 +280,30 @@ fn bin_hi_b(i: usize) -> f64 {
     }
 }
 
-fn bin_of(v: f64, hi: fn(usize) -> f64) -> usize {
-    (0..NBINS).find(|&i| v <= hi(i)).unwrap_or(NBINS - 1)
+/// The bin of error (a): 0 for [0, 0.5], k + 1 for (2^(k−1), 2^k].
+fn bin_a(v: f64) -> usize {
+    if v <= 0.5 {
+        return 0;
+    }
+    if !v.is_finite() || v > (1u64 << (NBINS - 3)) as f64 {
+        return NBINS - 1;
+    }
+    let e = ((v.to_bits() >> 52) & 0x7ff) as i64 - 1023;
+    let ceil = if v.to_bits() & ((1 << 52) - 1) == 0 {
+        e
+    } else {
+        e + 1
+    };
+    (ceil + 1) as usize
+}
+
+/// The bin of distance (b): 0 for 0, k + 1 for (2^(k−1), 2^k].
+fn bin_b(d: u64) -> usize {
+    if d == 0 {
+        return 0;
+    }
+    let ceil = 64 - (d - 1).leading_zeros() as usize;
+    (ceil + 1).min(NBINS - 1)
 }
 
 /// Where the max of a statistic sits.
@@ -411,7 +433,25 @@ impl Space {
             return i;
         }
         let half = 1u64 << (self.width - 1);
-        if i < half { half | (half - 1 - i) } else { i - half }
+        if i < half {
+            half | (half - 1 - i)
+        } else {
+            i - half
+        }
+    }
+
+    /// The position (see [`Space::code_at`]) of the code at ordinal `o`; for 0, that of −0
+    /// (`last` false) or +0 (`last` true).
+    fn position(&self, o: i64, last: bool) -> u64 {
+        if !self.fmt.is_signed() {
+            return o as u64;
+        }
+        let half = 1u64 << (self.width - 1);
+        if o < 0 || (o == 0 && !last) {
+            (half - 1).wrapping_add_signed(o)
+        } else {
+            half + o as u64
+        }
     }
 
     /// The ordinal of a code: its magnitude, negated for negative codes.
@@ -450,8 +490,10 @@ impl Space {
             Some(g) => g.contains(v),
             None => {
                 let r = Rounding::new(RoundingMode::NearestEven);
-                codec::to_f64(&self.fmt, codec::from_f64(&self.fmt, v, &r, &mut NoRandom).value)
-                    == v
+                codec::to_f64(
+                    &self.fmt,
+                    codec::from_f64(&self.fmt, v, &r, &mut NoRandom).value,
+                ) == v
             }
         }
     }
@@ -488,9 +530,7 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
         }
     }
     if cfg.buckets == 0 {
-        return Err(Error::Invalid(
-            "buckets: expected at least 1".to_string(),
-        ));
+        return Err(Error::Invalid("buckets: expected at least 1".to_string()));
     }
     // The ordinal range of the first operand (buckets) and of sampled operands.
     let max = codec::to_f64(&fmt, fmt.max_finite(false));
@@ -529,24 +569,37 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
                      exhaustively, use samples"
                 )));
             }
-            (1u64 << bits, "exhaustive", None)
+            if arity == 1 && cfg.range.is_some() {
+                // The positions of the range's codes are contiguous: scan only those.
+                let (p0, p1) = (space.position(olo, false), space.position(ohi, true));
+                (p1 - p0 + 1, "exhaustive", None)
+            } else {
+                (1u64 << bits, "exhaustive", None)
+            }
         }
         Inputs::Samples { count, seed } => {
             if count == 0 {
-                return Err(Error::Invalid(
-                    "samples: expected at least 1".to_string(),
-                ));
+                return Err(Error::Invalid("samples: expected at least 1".to_string()));
             }
             (count, "sampled", Some(seed))
         }
+    };
+    let first = match (cfg.inputs, arity) {
+        (Inputs::Exhaustive, 1) if cfg.range.is_some() => space.position(olo, false),
+        _ => 0,
     };
     let key = derive_key(seed.unwrap_or(0), &[0x756c70]);
     let nb = cfg.buckets;
     let in_range = |v: f64| cfg.range.is_none_or(|(a, b)| v >= a && v <= b);
     let bucket_of = |code: u64, v: f64| -> Option<usize> {
         let o = space.ordinal_of_code(code);
-        (!v.is_nan() && (olo..=ohi).contains(&o))
-            .then(|| ((o - olo) as u128 * nb as u128 / span) as usize)
+        (!v.is_nan() && (olo..=ohi).contains(&o)).then(|| {
+            let k = (o - olo) as u64;
+            match k.checked_mul(nb as u64) {
+                Some(m) if span <= u128::from(u64::MAX) => (m / span as u64) as usize,
+                _ => (u128::from(k) * nb as u128 / span) as usize,
+            }
+        })
     };
     // The operands' codes and values at position i, or None if outside the range.
     let operands = |i: u64| -> Option<([u64; 2], [f64; 2])> {
@@ -555,7 +608,7 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
             Inputs::Exhaustive => {
                 let w = space.width;
                 let mask = (1u64 << w) - 1;
-                codes[0] = space.code_at(if arity == 2 { i >> w } else { i });
+                codes[0] = space.code_at(if arity == 2 { i >> w } else { first + i });
                 codes[1] = space.code_at(i & mask);
             }
             Inputs::Samples { .. } => {
@@ -615,7 +668,7 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
                 (true, true) if !same => sp.signed_zero += 1,
                 _ => {}
             }
-            if !space.contains(y) {
+            if !same && !space.contains(y) {
                 sp.unrepresentable += 1;
             }
         }
@@ -651,8 +704,8 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
             acc.max_distance = dist;
             acc.argmax_distance = Some(at);
         }
-        acc.hist_a[bin_of(ulp, bin_hi_a)] += 1;
-        acc.hist_b[bin_of(dist as f64, bin_hi_b)] += 1;
+        acc.hist_a[bin_a(ulp)] += 1;
+        acc.hist_b[bin_b(dist)] += 1;
         if let Some(b) = bucket {
             let b = &mut acc.buckets[b];
             b.measured += 1;
@@ -766,4 +819,22 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
         mpfr_inputs: total.mpfr,
         buckets,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bins_are_the_first_whose_upper_end_holds_the_value() {
+        let mut values = vec![0.0, 0.5, 1.0, 2.0, 3.0, 1048576.0, 1048577.0, f64::INFINITY];
+        values.extend((0..2000).map(|i| (i as f64 * 0.37).powf(1.7) / 7.0));
+        for v in values {
+            let want = (0..NBINS).find(|&i| v <= bin_hi_a(i)).unwrap();
+            assert_eq!(bin_a(v), want, "(a) {v}");
+            let d = v as u64;
+            let want = (0..NBINS).find(|&i| d as f64 <= bin_hi_b(i)).unwrap();
+            assert_eq!(bin_b(d), want, "(b) {d}");
+        }
+    }
 }

@@ -143,9 +143,8 @@ impl Reference {
                 "ULP measurement takes formats whose values are f64 values; {fmt} is not one"
             )));
         }
-        let grid_ok = fast
-            && rounding.overflow == Overflow::Ieee
-            && rounding.mode != RoundingMode::ToOdd;
+        let grid_ok =
+            fast && rounding.overflow == Overflow::Ieee && rounding.mode != RoundingMode::ToOdd;
         Ok(Reference {
             f,
             fmt: *fmt,
@@ -188,7 +187,10 @@ impl Reference {
             (f64::MAX, f64::MAX)
         } else {
             let a = r.abs();
-            ((a - (a * REL + ABS)).max(f64::from_bits(1)), a + (a * REL + ABS))
+            (
+                (a - (a * REL + ABS)).max(f64::from_bits(1)),
+                a + (a * REL + ABS),
+            )
         };
         let sign = if r.is_sign_negative() { -1.0 } else { 1.0 };
         let (lo, hi) = (sign * lo, sign * hi);
