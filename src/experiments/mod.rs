@@ -5,6 +5,7 @@ mod intrl;
 mod lorenz;
 mod rounding_error;
 mod shallow_water;
+mod ulp_survey;
 
 use crate::exp::Experiment;
 use climate::Climate;
@@ -17,5 +18,6 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &Climate(lorenz::L96),
         &Climate(shallow_water::Sw),
         &intrl::IntRl,
+        &ulp_survey::UlpSurvey,
     ]
 }

@@ -76,6 +76,11 @@ impl Grid {
         scale(1.0, self.quantum_exp(x))
     }
 
+    /// `d / ulp(x)`, by an exact scaling.
+    pub fn in_ulps(&self, d: f64, x: f64) -> f64 {
+        scale(d, -self.quantum_exp(x))
+    }
+
     /// The largest finite value.
     pub fn max(&self) -> f64 {
         self.max

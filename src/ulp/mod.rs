@@ -619,10 +619,11 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
                 }
             }
         }
-        let values = [space.value(codes[0]), space.value(codes[1])];
-        values[..arity]
-            .iter()
-            .all(|&v| in_range(v))
+        let mut values = [0.0; 2];
+        for k in 0..arity {
+            values[k] = space.value(codes[k]);
+        }
+        (cfg.range.is_none() || values[..arity].iter().all(|&v| in_range(v)))
             .then_some((codes, values))
     };
 

@@ -225,7 +225,7 @@ impl Reference {
                 if fast.exact.is_infinite() {
                     f64::INFINITY
                 } else {
-                    (y - fast.exact).abs() / grid.ulp(fast.exact)
+                    grid.in_ulps((y - fast.exact).abs(), fast.exact)
                 }
             });
             return Ok(Judgement {
