@@ -341,6 +341,8 @@ struct Acc {
     special: Specials,
     mpfr: u64,
     buckets: Vec<BucketAcc>,
+    /// The ordinal range and index of the bucket last looked up.
+    last_bucket: (i64, i64, usize),
 }
 
 impl Acc {
@@ -360,6 +362,7 @@ impl Acc {
             special: Specials::default(),
             mpfr: 0,
             buckets: vec![BucketAcc::default(); buckets],
+            last_bucket: (1, 0, 0),
         }
     }
 
@@ -591,15 +594,21 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
     let key = derive_key(seed.unwrap_or(0), &[0x756c70]);
     let nb = cfg.buckets;
     let in_range = |v: f64| cfg.range.is_none_or(|(a, b)| v >= a && v <= b);
-    let bucket_of = |code: u64, v: f64| -> Option<usize> {
+    // Bucket k holds the ordinals olo + [⌈k·span/nb⌉, ⌈(k+1)·span/nb⌉).
+    let bucket_start = |k: usize| olo + (k as u128 * span).div_ceil(nb as u128) as i64;
+    let bucket_of = |acc: &mut Acc, code: u64, v: f64| -> Option<usize> {
         let o = space.ordinal_of_code(code);
-        (!v.is_nan() && (olo..=ohi).contains(&o)).then(|| {
-            let k = (o - olo) as u64;
-            match k.checked_mul(nb as u64) {
-                Some(m) if span <= u128::from(u64::MAX) => (m / span as u64) as usize,
-                _ => (u128::from(k) * nb as u128 / span) as usize,
-            }
-        })
+        if v.is_nan() || !(olo..=ohi).contains(&o) {
+            return None;
+        }
+        // Consecutive inputs mostly share a bucket: no division for them.
+        let (lo, hi, k) = acc.last_bucket;
+        if (lo..=hi).contains(&o) {
+            return Some(k);
+        }
+        let k = ((o - olo) as u128 * nb as u128 / span) as usize;
+        acc.last_bucket = (bucket_start(k), bucket_start(k + 1) - 1, k);
+        Some(k)
     };
     // The operands' codes and values at position i, or None if outside the range.
     let operands = |i: u64| -> Option<([u64; 2], [f64; 2])> {
@@ -637,7 +646,7 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
         acc.inputs += 1;
         acc.mpfr += u64::from(j.mpfr);
         let cr = j.correct;
-        let bucket = bucket_of(codes[0], values[0]);
+        let bucket = bucket_of(acc, codes[0], values[0]);
         if let Some(b) = bucket {
             acc.buckets[b].inputs += 1;
         }
@@ -771,8 +780,7 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
         .iter()
         .enumerate()
         .map(|(k, b)| {
-            let o_lo = olo + (k as u128 * span).div_ceil(nb as u128) as i64;
-            let o_hi = olo + ((k as u128 + 1) * span).div_ceil(nb as u128) as i64 - 1;
+            let (o_lo, o_hi) = (bucket_start(k), bucket_start(k + 1) - 1);
             Bucket {
                 x_lo: value_at(o_lo),
                 x_hi: value_at(o_hi.max(o_lo)),
