@@ -229,13 +229,13 @@ pub struct Report {
     pub measured: u64,
     /// Largest error (a), |y − f(x)| / ulp(f(x)).
     pub max_ulp: f64,
-    /// Where (the first such input in scan order).
+    /// Where (the first such input in scan order; none if the max is 0).
     pub argmax: Option<Input>,
     /// Mean error (a) over the measured inputs.
     pub mean_ulp: f64,
     /// Largest distance (b) from the correctly rounded result, in representable values.
     pub max_distance: u64,
-    /// Where.
+    /// Where (none if the max is 0).
     pub argmax_distance: Option<Input>,
     /// Mean distance (b).
     pub mean_distance: f64,
@@ -816,10 +816,18 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
         inputs: total.inputs,
         measured: total.measured,
         max_ulp: total.max_ulp,
-        argmax: total.argmax.as_ref().map(input),
+        argmax: total
+            .argmax
+            .as_ref()
+            .filter(|_| total.max_ulp > 0.0)
+            .map(input),
         mean_ulp: mean(total.sum_ulp),
         max_distance: total.max_distance,
-        argmax_distance: total.argmax_distance.as_ref().map(input),
+        argmax_distance: total
+            .argmax_distance
+            .as_ref()
+            .filter(|_| total.max_distance > 0)
+            .map(input),
         mean_distance: mean(total.sum_distance),
         incorrectly_rounded: total.incorrect,
         histogram: bins(&total.hist_a, bin_hi_a),
