@@ -44,6 +44,7 @@ pub mod real;
 pub mod rng;
 pub mod round;
 pub mod stats;
+pub mod ulp;
 pub mod vectors;
 
 pub use error::{Error, Result};

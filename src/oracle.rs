@@ -26,6 +26,6 @@ pub mod functions;
 pub mod ops;
 pub mod round;
 
-pub use functions::{FUNCTION_NAMES, Function, function};
+pub use functions::{FUNCTION_NAMES, Function, function, value};
 pub use ops::apply;
 pub use round::*;

@@ -169,3 +169,27 @@ fn lmul_smoke_recipe_checks_both_claims() {
     let errors = Table::read(&dir.join("errors.csv")).unwrap();
     assert_eq!(errors.rows.len(), 4 * 2 * 3);
 }
+
+#[test]
+fn ulp_survey_smoke_recipe_reports_libm_and_polynomial_errors() {
+    let dir = run_smoke("ulp_survey_smoke.toml");
+    let libm = Table::read(&dir.join("libm_binary32.csv")).unwrap();
+    assert_eq!(libm.distinct("function").unwrap(), ["exp", "erf", "pow"]);
+    // glibc's binary32 exp, erf (libm crate) and pow are within a few ULP.
+    assert!(libm.floats("max_ulp").unwrap().iter().all(|&u| u < 4.0));
+    let poly = Table::read(&dir.join("poly_exp.csv")).unwrap();
+    assert_eq!(poly.rows.len(), 6);
+    // A higher degree is more accurate in binary16 with RN.
+    let h = poly
+        .filter("format", "binary16")
+        .unwrap()
+        .filter("rounding", "rne")
+        .unwrap();
+    let max = h.floats("max_ulp").unwrap();
+    let deg = h.floats("degree").unwrap();
+    let at = |d: f64| max[deg.iter().position(|&x| x == d).unwrap()];
+    assert!(at(4.0) < at(2.0), "degree 4 {} vs 2 {}", at(4.0), at(2.0));
+    assert!(
+        dir.join("poly_exp_max_ulp.png").is_file() && dir.join("poly_exp_mean_ulp.svg").is_file()
+    );
+}

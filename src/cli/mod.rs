@@ -5,6 +5,7 @@ mod core;
 mod exp;
 mod fast;
 mod quantize;
+mod ulp;
 mod vectors;
 
 use anyfloat::{Format, Overflow, Rounding, RoundingMode, Tininess};
@@ -44,6 +45,7 @@ enum Command {
     Wasserstein(exp::WassersteinArgs),
     #[command(subcommand)]
     Bench(fast::BenchCommand),
+    Ulp(ulp::UlpArgs),
 }
 
 /// Parses the command line and runs the subcommand; the exit code is decided here.
@@ -66,6 +68,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Experiments(a) => exp::experiments(a),
         Command::Wasserstein(a) => exp::wasserstein(a),
         Command::Bench(fast::BenchCommand::Round(a)) => fast::bench_round(a),
+        Command::Ulp(a) => ulp::ulp(a),
     };
     match result {
         Ok(code) => Ok(code),

@@ -8,6 +8,7 @@ mod lmul;
 mod lorenz;
 mod rounding_error;
 mod shallow_water;
+mod ulp_survey;
 
 use crate::exp::Experiment;
 use climate::Climate;
@@ -23,5 +24,6 @@ pub fn all() -> Vec<&'static dyn Experiment> {
         &block_scales::BlockScales,
         &exmy_sweep::ExmySweep,
         &lmul::Lmul,
+        &ulp_survey::UlpSurvey,
     ]
 }

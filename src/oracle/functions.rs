@@ -325,6 +325,22 @@ fn is_odd_integer(y: &Float) -> bool {
     y.is_integer() && !Float::with_val(y.prec(), y / 2u32).is_integer()
 }
 
+/// MPFR's value of `f` at the codes `operands` of `fmt`, rounded to nearest at `prec` bits,
+/// without the special-case handling of [`function`] (MPFR follows C99 Annex F for infinities
+/// and NaN): what the ULP error |y − f(x)| / ulp(f(x)) needs, f(x) itself rather than its
+/// rounding into the format. A wrong number of operands gives [`Error::Invalid`].
+pub fn value(f: Function, fmt: &Format, operands: &[u128], prec: u32) -> Result<Float> {
+    if operands.len() != f.arity() {
+        return Err(Error::Invalid(format!(
+            "{f} takes {} operand(s), got {}",
+            f.arity(),
+            operands.len()
+        )));
+    }
+    let args: Vec<Arg> = operands.iter().map(|&c| Arg::decode(fmt, c)).collect();
+    Ok(evaluate(f, &args, prec, Round::Nearest).0)
+}
+
 /// MPFR's value of `f` at `args`, rounded to `prec` bits in direction `round`, with the ternary.
 fn evaluate(f: Function, args: &[Arg], prec: u32, round: Round) -> (Float, Ordering) {
     let x = &args[0].x;
