@@ -452,10 +452,12 @@ struct Plan {
     pow2_lo: i64,
     pow2_codes: Vec<u64>,
     tensor: f64,
+    /// The key of the random streams.
+    key: u64,
 }
 
 impl Plan {
-    fn new(bf: &BlockFormat, tensor: f64) -> Plan {
+    fn new(bf: &BlockFormat, tensor: f64, key: u64) -> Plan {
         let elem_fmt = bf.elem.format();
         let s = &bf.scale;
         let (lo, hi) = (
@@ -506,6 +508,7 @@ impl Plan {
             pow2_lo: lo,
             pow2_codes,
             tensor,
+            key,
         }
     }
 
@@ -610,7 +613,7 @@ impl Plan {
                 deq.fill(f64::NAN);
                 true
             }
-            Some(s) if s == 0.0 => {
+            Some(0.0) => {
                 for ((c, d), x) in codes.iter_mut().zip(deq.iter_mut()).zip(xs) {
                     let z = self.elem_fmt.zero(x.is_sign_negative()).unwrap_or(0);
                     *c = bf.elem.code(z);
@@ -637,11 +640,11 @@ impl Plan {
         work: &[f64],
         start: usize,
         ranges: &[(usize, usize)],
-        key: u64,
         codes: &mut [u64],
         deq: &mut [f64],
         scales: &mut [u64],
     ) -> usize {
+        let key = self.key;
         let mut sat = 0;
         let Some(engine) = &self.engine else {
             for (&(lo, hi), sc) in ranges.iter().zip(scales.iter_mut()) {
@@ -795,13 +798,13 @@ pub fn quantize_rows(
     key: u64,
 ) -> Result<Quantized> {
     bf.check()?;
-    if row_len == 0 || data.len() % row_len != 0 {
+    if row_len == 0 || !data.len().is_multiple_of(row_len) {
         return Err(Error::Invalid(format!(
             "an array of {} values does not split into rows of {row_len}",
             data.len()
         )));
     }
-    if bf.hadamard && row_len % bf.block != 0 {
+    if bf.hadamard && !row_len.is_multiple_of(bf.block) {
         return Err(Error::Invalid(format!(
             "the Hadamard transform needs the last axis ({row_len}) to be a multiple of the block size ({})",
             bf.block
@@ -818,7 +821,7 @@ pub fn quantize_rows(
     } else {
         1.0
     };
-    let plan = Plan::new(bf, tensor);
+    let plan = Plan::new(bf, tensor, key);
 
     // Block boundaries tile the array; group them into tasks of about 16k elements.
     let blocks_per_row = row_len.div_ceil(bf.block);
@@ -853,7 +856,7 @@ pub fn quantize_rows(
         .into_par_iter()
         .map(|(b0, b1, start, c, d, s)| {
             let ranges: Vec<(usize, usize)> = (b0..b1).map(bounds).collect();
-            let sat = plan.task(&work, start, &ranges, key, c, d, s);
+            let sat = plan.task(&work, start, &ranges, c, d, s);
             if bf.hadamard {
                 for &(lo, hi) in &ranges {
                     hadamard::inverse(&mut d[lo - start..hi - start], &signs);
