@@ -267,7 +267,7 @@ fn hard_blocks(seed: u64) -> Vec<f64> {
                     for (j, v) in b.iter_mut().enumerate() {
                         *v = if j % 3 == 0 { -0.0 } else { 0.0 };
                     }
-                    if s.next_u64() % 2 == 0 {
+                    if s.next_u64().is_multiple_of(2) {
                         b[5] = 1e-3;
                     }
                 }
@@ -278,6 +278,42 @@ fn hard_blocks(seed: u64) -> Vec<f64> {
         }
     }
     x
+}
+
+/// `x` with the elements below their block's maximum moved to S·g for grid points and
+/// midpoints g of the element format, times 1 and 1 ± 2^−52 (so x / S lands on or next to them
+/// in f64, exactly or not, whatever S); the block maxima, hence the scales, stay. Elements of
+/// more than 8 bits are left as they are.
+fn on_the_grid(bf: &BlockFormat, x: &[f64]) -> Vec<f64> {
+    let mut y = x.to_vec();
+    let ef = bf.elem.format();
+    if ef.width() > 8 {
+        return y;
+    }
+    let mut grid: Vec<f64> = (0..1u64 << ef.width())
+        .map(|c| bf.elem.value(c).abs())
+        .filter(|v| v.is_finite())
+        .collect();
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    let mids: Vec<f64> = grid.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect();
+    grid.extend(mids);
+    let q = quantize(bf, x, 0).unwrap();
+    for (b, chunk) in y.chunks_mut(bf.block).enumerate() {
+        let sv = codec::to_f64(&bf.scale, q.scales[b] as u128) * q.tensor_scale;
+        let amax = chunk.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if !amax.is_finite() || sv == 0.0 {
+            continue;
+        }
+        for (j, v) in chunk.iter_mut().enumerate() {
+            let g = grid[(j * 7 + b) % grid.len()];
+            let t = sv * g * [1.0, 1.0 + 2f64.powi(-52), 1.0 - 2f64.powi(-53)][j % 3];
+            if v.abs() < amax && t < amax {
+                *v = if j % 2 == 0 { t } else { -t };
+            }
+        }
+    }
+    y
 }
 
 #[test]
@@ -334,6 +370,7 @@ fn element_codes_are_the_cores_rounding_of_x_over_the_scale() {
             let mut bf = bf;
             bf.rounding.mode = mode.parse::<RoundingMode>().unwrap();
             checked += assert_elements_are_the_cores(&bf, &x, 77);
+            checked += assert_elements_are_the_cores(&bf, &on_the_grid(&bf, &x), 79);
             let neg: Vec<f64> = x.iter().map(|v| -v).collect();
             checked += assert_elements_are_the_cores(&bf, &neg, 78);
         }

@@ -153,23 +153,22 @@ impl Engine {
         }
     }
 
-    /// The code of a finite value of the format (the standard sign/exponent/mantissa layout).
+    /// The code of a finite value of the format (the standard sign/exponent/mantissa layout),
+    /// computed for every case and selected without branches (the cases are data dependent).
     #[inline(always)]
     fn encode(&self, v: f64) -> u128 {
         let b = v.to_bits();
         let neg = b >> 63 == 1;
         let a = b & !(1u64 << 63);
-        if a == 0 {
-            return self.zero[neg as usize];
-        }
-        let sign = if neg { self.sign_bit } else { 0 };
-        let e = (a >> 52) as i32 - 1023;
+        let sign = if neg { self.sign_bit as u64 } else { 0 };
         let m = self.fmt.man_bits();
-        if e >= self.fmt.emin() {
-            let field = (e + self.fmt.bias()) as u128;
-            sign | (field << m) | ((a & ((1u64 << 52) - 1)) >> (52 - m)) as u128
-        } else {
-            sign | (f64::from_bits(a) * self.sub_scale) as u128
-        }
+        let e = (a >> 52) as i64 - 1023;
+        let field = (e + self.fmt.bias() as i64) as u64;
+        let normal = sign | field.wrapping_shl(m) | ((a & ((1u64 << 52) - 1)) >> (52 - m));
+        // A subnormal's integer significand (< 2^51), exact.
+        let sub = sign | (f64::from_bits(a) * self.sub_scale) as u64;
+        let code = if e >= self.fmt.emin() as i64 { normal } else { sub };
+        let zero = self.zero[neg as usize] as u64;
+        (if a == 0 { zero } else { code }) as u128
     }
 }

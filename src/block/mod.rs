@@ -709,26 +709,8 @@ impl Plan {
                 }
                 Kind::Pow2 { s, .. } | Kind::Div { s } => s,
             };
-            for (j, ((c, d), &x)) in codes.iter_mut().zip(deq.iter_mut()).zip(xs).enumerate() {
-                let index = (lo + j) as u64;
-                let fast = match kind {
-                    Kind::Pow2 { r, .. } => {
-                        let y = x * r;
-                        (y.is_normal() || x == 0.0)
-                            .then(|| engine.exact(y, *d, key, index))
-                            .flatten()
-                    }
-                    _ => {
-                        let q = x / s;
-                        if x == 0.0 {
-                            engine.exact(q, *d, key, index)
-                        } else if q.is_normal() {
-                            engine.quotient(q, *d, key, index)
-                        } else {
-                            None
-                        }
-                    }
-                };
+            let elements = codes.iter_mut().zip(deq.iter_mut()).zip(xs).enumerate();
+            let mut finish = |c: &mut u64, d: &mut f64, x: f64, index, fast| {
                 let (code, v, of) = match fast {
                     Some((fc, of)) => {
                         let code = self.bf.elem.code(fc);
@@ -738,6 +720,34 @@ impl Plan {
                 };
                 (*c, *d) = (code, v);
                 sat += of as usize;
+            };
+            match kind {
+                Kind::Pow2 { r, .. } => {
+                    for (j, ((c, d), &x)) in elements {
+                        let index = (lo + j) as u64;
+                        let y = x * r;
+                        let fast = if y.is_normal() || x == 0.0 {
+                            engine.exact(y, *d, key, index)
+                        } else {
+                            None
+                        };
+                        finish(c, d, x, index, fast);
+                    }
+                }
+                _ => {
+                    for (j, ((c, d), &x)) in elements {
+                        let index = (lo + j) as u64;
+                        let q = x / s;
+                        let fast = if x == 0.0 {
+                            engine.exact(q, *d, key, index)
+                        } else if q.is_normal() {
+                            engine.quotient(q, *d, key, index)
+                        } else {
+                            None
+                        };
+                        finish(c, d, x, index, fast);
+                    }
+                }
             }
         }
         sat
@@ -811,13 +821,16 @@ pub fn quantize_rows(
         )));
     }
     let signs = hadamard::signs(hadamard_key(key), bf.block);
-    let mut work = data.to_vec();
-    if bf.hadamard {
-        work.par_chunks_mut(bf.block)
+    // The transformed copy only with a Hadamard transform.
+    let transformed = bf.hadamard.then(|| {
+        let mut w = data.to_vec();
+        w.par_chunks_mut(bf.block)
             .for_each(|b| hadamard::forward(b, &signs));
-    }
+        w
+    });
+    let work = transformed.as_deref().unwrap_or(data);
     let tensor = if bf.tensor_scale {
-        tensor_scale(bf, &work)
+        tensor_scale(bf, work)
     } else {
         1.0
     };
@@ -856,7 +869,7 @@ pub fn quantize_rows(
         .into_par_iter()
         .map(|(b0, b1, start, c, d, s)| {
             let ranges: Vec<(usize, usize)> = (b0..b1).map(bounds).collect();
-            let sat = plan.task(&work, start, &ranges, c, d, s);
+            let sat = plan.task(work, start, &ranges, c, d, s);
             if bf.hadamard {
                 for &(lo, hi) in &ranges {
                     hadamard::inverse(&mut d[lo - start..hi - start], &signs);

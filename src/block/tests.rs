@@ -162,7 +162,10 @@ fn every_preset_takes_the_vectorised_element_path() {
     for (name, _, _) in PRESETS {
         let bf = BlockFormat::preset(name).unwrap();
         for mode in modes() {
-            let r = Rounding { mode, ..bf.rounding };
+            let r = Rounding {
+                mode,
+                ..bf.rounding
+            };
             assert!(
                 engine::Engine::new(&bf.elem.format(), &r).is_some(),
                 "{name} {mode:?}"
