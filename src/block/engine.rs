@@ -167,7 +167,11 @@ impl Engine {
         let normal = sign | field.wrapping_shl(m) | ((a & ((1u64 << 52) - 1)) >> (52 - m));
         // A subnormal's integer significand (< 2^51), exact.
         let sub = sign | (f64::from_bits(a) * self.sub_scale) as u64;
-        let code = if e >= self.fmt.emin() as i64 { normal } else { sub };
+        let code = if e >= self.fmt.emin() as i64 {
+            normal
+        } else {
+            sub
+        };
         let zero = self.zero[neg as usize] as u64;
         (if a == 0 { zero } else { code }) as u128
     }

@@ -891,10 +891,15 @@ pub fn quantize_rows(
 /// "global encode scale" inverted); 1 when the array has no finite nonzero value or the
 /// quotient leaves binary32's normal range.
 fn tensor_scale(bf: &BlockFormat, data: &[f64]) -> f64 {
+    // A maximum does not depend on the order: reduce over chunks in parallel.
     let amax = data
-        .iter()
-        .filter(|x| x.is_finite())
-        .fold(0.0f64, |m, x| m.max(x.abs()));
+        .par_chunks(1 << 14)
+        .map(|c| {
+            c.iter()
+                .filter(|x| x.is_finite())
+                .fold(0.0f64, |m, x| m.max(x.abs()))
+        })
+        .reduce(|| 0.0, f64::max);
     let smax = codec::to_f64(&bf.scale, bf.scale.max_finite(false));
     let d = smax * bf.elem.max();
     if amax == 0.0 || !d.is_finite() {
