@@ -8,8 +8,9 @@
 //! codes and the dequantised values.
 //!
 //! Every element is the rounding core's rounding of the exact quotient x / S (S = block scale ·
-//! tensor scale), through [`quotient::round_quotient`], whose fast path is tested bit for bit
-//! against the core. Element `i` of the input draws its random word from
+//! tensor scale): the array engine's kernel rounds x·2^−k or x / S for whole tasks where that
+//! provably gives the same result (`engine`), the rest goes through
+//! [`quotient::round_quotient`]; both are tested bit for bit against the core. Element `i` of the input draws its random word from
 //! `rng::word(key, i)`, so results do not depend on threads or chunking.
 //!
 //! Special blocks (every rule):
