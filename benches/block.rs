@@ -1,6 +1,7 @@
 //! Block quantisation of 10^7 values (values/s) into mxfp4 and nvfp4, beside plain element
-//! rounding of the same array into E2M1 through the exact core and through the block
-//! module's fast quotient path, in the same group. All variants use rayon over chunks.
+//! rounding of the same array into E2M1 by the array engine (`fast::round_slice`, into a
+//! copy), through the exact core and through the block module's scalar quotient path, in the
+//! same group. All variants use rayon over chunks.
 
 use anyfloat::block::quotient::{FastFormat, round_quotient_with};
 use anyfloat::block::{BlockFormat, quantize};
@@ -29,6 +30,16 @@ fn block(c: &mut Criterion) {
         }
     }
     let rounding = Rounding::new(RoundingMode::NearestEven).saturating();
+    for mode in ["rne", "sr"] {
+        let r = Rounding::new(mode.parse::<RoundingMode>().unwrap()).saturating();
+        let mut out = vec![0.0; N];
+        group.bench_function(format!("round/e2m1/round_slice/{mode}"), |b| {
+            b.iter(|| {
+                anyfloat::fast::round_slice_into(&e2m1, &r, 7, black_box(&xs), &mut out).unwrap();
+                black_box(out[0])
+            })
+        });
+    }
     group.bench_function("round/e2m1/core", |b| {
         b.iter(|| {
             black_box(&xs)

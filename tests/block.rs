@@ -3,7 +3,8 @@
 
 use anyfloat::block::quotient::core_quotient;
 use anyfloat::block::{self, BlockFormat, Element, ScaleRule, quantize, quantize_rows};
-use anyfloat::{Format, RoundingMode, codec};
+use anyfloat::rng::RandomSource;
+use anyfloat::{Flags, Format, RoundingMode, codec};
 
 fn padded(values: &[f64], n: usize) -> Vec<f64> {
     let mut v = values.to_vec();
@@ -185,41 +186,196 @@ fn nan_and_inf_poison_only_their_block() {
     assert_eq!(st.count, 32);
 }
 
-#[test]
-fn element_codes_are_the_cores_rounding_of_x_over_the_scale() {
-    let mut s = anyfloat::rng::Stream::new(5);
-    let x: Vec<f64> = (0..1000)
-        .map(|i| s.next_normal() * if i % 97 == 0 { 30.0 } else { 1.0 })
-        .collect();
-    for name in ["mxfp4", "nvfp4", "mxfp8-e4m3", "mxint8", "fp4-ue5m3-16"] {
-        for mode in ["rne", "rtz", "sr", "sr:4"] {
-            let mut bf = BlockFormat::preset(name).unwrap();
-            bf.rounding.mode = mode.parse::<RoundingMode>().unwrap();
-            let q = quantize(&bf, &x, 77).unwrap();
-            let ef = bf.elem.format();
-            for (b, chunk) in x.chunks(bf.block).enumerate() {
-                let sv = codec::to_f64(&bf.scale, q.scales[b] as u128) * q.tensor_scale;
-                for (j, &v) in chunk.iter().enumerate() {
-                    let i = b * bf.block + j;
-                    let core = core_quotient(&ef, v, sv, &bf.rounding, 77, i as u64);
-                    let want = match bf.elem {
-                        Element::Int { bits } => {
-                            let n = (core.value & ef.magnitude_mask()) as i64;
-                            let n = if core.value & ef.sign_bit() != 0 {
-                                -n
-                            } else {
-                                n
-                            };
-                            (n as u64) & ((1 << bits) - 1)
-                        }
-                        Element::Float(_) => core.value as u64,
+/// Asserts that every element of `quantize(bf, x, key)` in a block of finite values with a
+/// nonzero scale is the core's rounding of x / S (code, dequantised value), and that the
+/// saturation count is the number of elements whose core rounding overflowed. Returns the
+/// number of elements checked.
+fn assert_elements_are_the_cores(bf: &BlockFormat, x: &[f64], key: u64) -> usize {
+    let q = quantize(bf, x, key).unwrap();
+    let ef = bf.elem.format();
+    let (mut checked, mut overflows) = (0, 0);
+    for (b, chunk) in x.chunks(bf.block).enumerate() {
+        let sv = codec::to_f64(&bf.scale, q.scales[b] as u128) * q.tensor_scale;
+        if chunk.iter().any(|v| !v.is_finite()) || sv == 0.0 {
+            continue;
+        }
+        for (j, &v) in chunk.iter().enumerate() {
+            let i = b * bf.block + j;
+            let core = core_quotient(&ef, v, sv, &bf.rounding, key, i as u64);
+            overflows += core.flags.contains(Flags::OVERFLOW) as usize;
+            let want = match bf.elem {
+                Element::Int { bits } => {
+                    let n = (core.value & ef.magnitude_mask()) as i64;
+                    let n = if core.value & ef.sign_bit() != 0 {
+                        -n
+                    } else {
+                        n
                     };
-                    assert_eq!(q.codes[i], want, "{name} {mode} element {i}");
-                    assert_eq!(q.dequantized[i], bf.elem.value(want) * sv);
+                    (n as u64) & ((1 << bits) - 1)
                 }
+                Element::Float(_) => core.value as u64,
+            };
+            let ctx = || format!("{bf} {:?}: element {i} = {v:e}, S = {sv:e}", bf.rounding);
+            assert_eq!(q.codes[i], want, "{}", ctx());
+            let d = bf.elem.value(want) * sv;
+            assert!(
+                q.dequantized[i].to_bits() == d.to_bits(),
+                "{}: {} vs {d}",
+                ctx(),
+                q.dequantized[i]
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(
+        q.saturated, overflows,
+        "{bf} {:?}: saturation count",
+        bf.rounding
+    );
+    checked
+}
+
+/// Blocks of 32 that reach every branch of the element path: Gaussian data, an outlier that
+/// flushes the rest of its block, exact grid points and midpoints at a power-of-two scale
+/// (amax 6), f64-subnormal quotients (a block at 2^200 holding 10^−250 and f64 subnormals),
+/// blocks near both ends of f64's range (scales that underflow or overflow the scale format,
+/// so elements vanish or saturate), zeros of both signs, and a NaN block.
+fn hard_blocks(seed: u64) -> Vec<f64> {
+    let mut s = anyfloat::rng::Stream::new(seed);
+    let mut x = Vec::new();
+    for kind in 0..9 {
+        for _ in 0..8 {
+            let mut b: Vec<f64> = (0..32).map(|_| s.next_normal()).collect();
+            match kind {
+                1 => b[(s.next_u64() % 32) as usize] *= 1e4,
+                2 => {
+                    for (j, v) in b.iter_mut().enumerate() {
+                        *v = (j as f64 / 4.0 - 4.0).clamp(-6.0, 6.0);
+                    }
+                    b[0] = 6.0;
+                }
+                3 => {
+                    for (j, v) in b.iter_mut().enumerate() {
+                        *v *= [2f64.powi(200), 1e-250, 1e-310, 5e-324][j % 4];
+                    }
+                    b[1] = 1.5 * 2f64.powi(200);
+                }
+                4 => b.iter_mut().for_each(|v| *v *= 2f64.powi(-1000)),
+                5 => b.iter_mut().for_each(|v| *v *= 2f64.powi(300)),
+                6 => b.iter_mut().for_each(|v| *v *= 2f64.powi(-140)),
+                7 => {
+                    for (j, v) in b.iter_mut().enumerate() {
+                        *v = if j % 3 == 0 { -0.0 } else { 0.0 };
+                    }
+                    if s.next_u64().is_multiple_of(2) {
+                        b[5] = 1e-3;
+                    }
+                }
+                8 => b[(s.next_u64() % 32) as usize] = f64::NAN,
+                _ => {}
+            }
+            x.extend(b);
+        }
+    }
+    x
+}
+
+/// `x` with the elements below their block's maximum moved to S·g for grid points and
+/// midpoints g of the element format, times 1 and 1 ± 2^−52 (so x / S lands on or next to them
+/// in f64, exactly or not, whatever S); the block maxima, hence the scales, stay. Elements of
+/// more than 8 bits are left as they are.
+fn on_the_grid(bf: &BlockFormat, x: &[f64]) -> Vec<f64> {
+    let mut y = x.to_vec();
+    let ef = bf.elem.format();
+    if ef.width() > 8 {
+        return y;
+    }
+    let mut grid: Vec<f64> = (0..1u64 << ef.width())
+        .map(|c| bf.elem.value(c).abs())
+        .filter(|v| v.is_finite())
+        .collect();
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    let mids: Vec<f64> = grid.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect();
+    grid.extend(mids);
+    let q = quantize(bf, x, 0).unwrap();
+    for (b, chunk) in y.chunks_mut(bf.block).enumerate() {
+        let sv = codec::to_f64(&bf.scale, q.scales[b] as u128) * q.tensor_scale;
+        let amax = chunk.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        if !amax.is_finite() || sv == 0.0 {
+            continue;
+        }
+        for (j, v) in chunk.iter_mut().enumerate() {
+            let g = grid[(j * 7 + b) % grid.len()];
+            let t = sv * g * [1.0, 1.0 + 2f64.powi(-52), 1.0 - 2f64.powi(-53)][j % 3];
+            if v.abs() < amax && t < amax {
+                *v = if j % 2 == 0 { t } else { -t };
             }
         }
     }
+    y
+}
+
+#[test]
+fn element_codes_are_the_cores_rounding_of_x_over_the_scale() {
+    // Every preset and mode (the vectorised element path and its exact fallback), on Gaussian
+    // data with outliers and on the hard blocks; plus block formats whose elements are
+    // unsigned, without negative zero, non-saturating, or whose scale is not a power of two
+    // (an exact scale, a power-of-two scale times a binary32 tensor scale).
+    let mut s = anyfloat::rng::Stream::new(5);
+    let mut x: Vec<f64> = (0..1024)
+        .map(|i| s.next_normal() * if i % 97 == 0 { 30.0 } else { 1.0 })
+        .collect();
+    x.extend(hard_blocks(6));
+    let mut formats: Vec<BlockFormat> = block::PRESETS
+        .iter()
+        .map(|p| BlockFormat::preset(p.0).unwrap())
+        .collect();
+    let custom = |e: &str, sc: &str, block, rule| {
+        BlockFormat::new(
+            Element::parse(e).unwrap(),
+            block::parse_scale(sc).unwrap(),
+            block,
+            rule,
+        )
+    };
+    formats.extend([
+        custom("e2m1", "exact", 16, ScaleRule::Nearest),
+        BlockFormat {
+            tensor_scale: true,
+            ..custom("e4m3", "e8m0", 32, ScaleRule::Rceil)
+        },
+        custom("ue4m3", "ue5m3", 16, ScaleRule::Nearest),
+        custom("e4m3fnuz", "e8m0", 8, ScaleRule::Ceil),
+        custom("int4", "ue5m3", 16, ScaleRule::Nearest),
+        custom("e3m2", "e8m0", 32, ScaleRule::Even),
+    ]);
+    let mut non_saturating = vec![
+        custom("e5m2", "e8m0", 32, ScaleRule::Floor),
+        custom("e4m3", "e8m0", 32, ScaleRule::Floor),
+        BlockFormat {
+            tensor_scale: true,
+            ..custom("e5m2", "ue4m3", 16, ScaleRule::Nearest)
+        },
+    ];
+    for bf in &mut non_saturating {
+        bf.rounding = anyfloat::Rounding::new(RoundingMode::NearestEven);
+    }
+    formats.extend(non_saturating);
+    let mut checked = 0;
+    for bf in formats {
+        for mode in [
+            "rne", "rtz", "rna", "rup", "rdn", "rto", "sr", "sr:4", "sr:1", "sr-eq",
+        ] {
+            let mut bf = bf;
+            bf.rounding.mode = mode.parse::<RoundingMode>().unwrap();
+            checked += assert_elements_are_the_cores(&bf, &x, 77);
+            checked += assert_elements_are_the_cores(&bf, &on_the_grid(&bf, &x), 79);
+            let neg: Vec<f64> = x.iter().map(|v| -v).collect();
+            checked += assert_elements_are_the_cores(&bf, &neg, 78);
+        }
+    }
+    assert!(checked > 900_000, "{checked}");
 }
 
 #[test]

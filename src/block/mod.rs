@@ -8,8 +8,9 @@
 //! codes and the dequantised values.
 //!
 //! Every element is the rounding core's rounding of the exact quotient x / S (S = block scale ·
-//! tensor scale), through [`quotient::round_quotient`], whose fast path is tested bit for bit
-//! against the core. Element `i` of the input draws its random word from
+//! tensor scale): the array engine's kernel rounds x·2^−k or x / S for whole tasks where that
+//! provably gives the same result (`engine`), the rest goes through
+//! [`quotient::round_quotient`]; both are tested bit for bit against the core. Element `i` of the input draws its random word from
 //! `rng::word(key, i)`, so results do not depend on threads or chunking.
 //!
 //! Special blocks (every rule):
@@ -24,6 +25,7 @@
 //!   for power-of-two rules and rounded with saturation for `nearest`; elements then saturate
 //!   (or lose their low bits). A `nearest` scale that rounds to zero flushes its block to zeros.
 
+mod engine;
 pub mod hadamard;
 pub mod quotient;
 
@@ -437,6 +439,8 @@ struct Plan {
     bf: BlockFormat,
     elem_fmt: Format,
     elem_fast: FastFormat,
+    /// The vectorised element path, where the element format allows it.
+    engine: Option<engine::Engine>,
     elem_max: f64,
     elem_emax: i64,
     elem_values: Option<Vec<f64>>,
@@ -449,10 +453,12 @@ struct Plan {
     pow2_lo: i64,
     pow2_codes: Vec<u64>,
     tensor: f64,
+    /// The key of the random streams.
+    key: u64,
 }
 
 impl Plan {
-    fn new(bf: &BlockFormat, tensor: f64) -> Plan {
+    fn new(bf: &BlockFormat, tensor: f64, key: u64) -> Plan {
         let elem_fmt = bf.elem.format();
         let s = &bf.scale;
         let (lo, hi) = (
@@ -483,6 +489,7 @@ impl Plan {
             bf: *bf,
             elem_fmt,
             elem_fast: FastFormat::new(&elem_fmt),
+            engine: engine::Engine::new(&elem_fmt, &bf.rounding),
             elem_max: bf.elem.max(),
             elem_emax: elem_fmt.emax() as i64,
             elem_values: (bf.elem.width() <= 16).then(|| {
@@ -502,6 +509,7 @@ impl Plan {
             pow2_lo: lo,
             pow2_codes,
             tensor,
+            key,
         }
     }
 
@@ -581,44 +589,190 @@ impl Plan {
         }
     }
 
-    /// Quantises one block (`first` = index of its first element in the input); returns the
-    /// scale code and the number of saturated elements.
-    fn block(
-        &self,
-        xs: &[f64],
-        first: u64,
-        key: u64,
-        codes: &mut [u64],
-        deq: &mut [f64],
-    ) -> (u64, usize) {
+    /// The scale of the block `xs` and what its elements become: (scale code, `Some(S)` with S
+    /// the effective scale (block scale · tensor scale) for blocks of finite values, else
+    /// `None`).
+    fn scale_of(&self, xs: &[f64]) -> (u64, Option<f64>) {
         let bf = &self.bf;
         if xs.iter().any(|x| !x.is_finite()) {
             let code = bf.scale.default_nan().unwrap_or(bf.scale.max_finite(false)) as u64;
-            let elem_nan = bf.elem.code(self.elem_fmt.default_nan().unwrap_or(0));
-            codes.fill(elem_nan);
-            deq.fill(f64::NAN);
-            return (code, 0);
+            return (code, None);
         }
         let amax = xs.iter().fold(0.0f64, |m, x| m.max(x.abs()));
         let (code, sb) = self.block_scale(amax);
-        let s = sb * self.tensor;
-        if s == 0.0 {
-            for ((c, d), x) in codes.iter_mut().zip(deq.iter_mut()).zip(xs) {
-                let z = self.elem_fmt.zero(x.is_sign_negative()).unwrap_or(0);
-                *c = bf.elem.code(z);
-                *d = 0.0;
-            }
-            return (code, 0);
-        }
-        let mut saturated = 0;
-        for (i, ((c, d), &x)) in codes.iter_mut().zip(deq.iter_mut()).zip(xs).enumerate() {
-            let r = round_quotient_with(&self.elem_fast, x, s, &bf.rounding, key, first + i as u64);
-            saturated += r.flags.contains(Flags::OVERFLOW) as usize;
-            *c = bf.elem.code(r.value);
-            *d = self.elem_value(*c) * s;
-        }
-        (code, saturated)
+        (code, Some(sb * self.tensor))
     }
+
+    /// Fills the elements of a block that has a NaN or Inf (`s = None`) or a zero scale; false
+    /// (nothing written) for an ordinary block.
+    fn special(&self, xs: &[f64], s: Option<f64>, codes: &mut [u64], deq: &mut [f64]) -> bool {
+        let bf = &self.bf;
+        match s {
+            None => {
+                let elem_nan = bf.elem.code(self.elem_fmt.default_nan().unwrap_or(0));
+                codes.fill(elem_nan);
+                deq.fill(f64::NAN);
+                true
+            }
+            Some(0.0) => {
+                for ((c, d), x) in codes.iter_mut().zip(deq.iter_mut()).zip(xs) {
+                    let z = self.elem_fmt.zero(x.is_sign_negative()).unwrap_or(0);
+                    *c = bf.elem.code(z);
+                    *d = 0.0;
+                }
+                true
+            }
+            Some(_) => false,
+        }
+    }
+
+    /// One element through the exact quotient path: (code, dequantised value, overflowed).
+    fn element(&self, x: f64, s: f64, key: u64, index: u64) -> (u64, f64, bool) {
+        let r = round_quotient_with(&self.elem_fast, x, s, &self.bf.rounding, key, index);
+        let c = self.bf.elem.code(r.value);
+        (c, self.elem_value(c) * s, r.flags.contains(Flags::OVERFLOW))
+    }
+
+    /// Quantises the consecutive blocks `ranges` (index ranges into the input, the first
+    /// starting at `start`); `codes` and `deq` hold exactly their elements, `scales` one entry
+    /// per block. Returns the number of saturated elements.
+    fn task(
+        &self,
+        work: &[f64],
+        start: usize,
+        ranges: &[(usize, usize)],
+        codes: &mut [u64],
+        deq: &mut [f64],
+        scales: &mut [u64],
+    ) -> usize {
+        let key = self.key;
+        let mut sat = 0;
+        let Some(engine) = &self.engine else {
+            for (&(lo, hi), sc) in ranges.iter().zip(scales.iter_mut()) {
+                let (xs, o) = (&work[lo..hi], lo - start..hi - start);
+                let (code, s) = self.scale_of(xs);
+                *sc = code;
+                if let Some(s) =
+                    s.filter(|_| !self.special(xs, s, &mut codes[o.clone()], &mut deq[o.clone()]))
+                {
+                    for (j, ((c, d), &x)) in codes[o.clone()]
+                        .iter_mut()
+                        .zip(&mut deq[o])
+                        .zip(xs)
+                        .enumerate()
+                    {
+                        let (code, v, of) = self.element(x, s, key, (lo + j) as u64);
+                        (*c, *d) = (code, v);
+                        sat += of as usize;
+                    }
+                }
+            }
+            return sat;
+        };
+        // Pass 1: every block's scale, and its quotients x / S into `deq` (exact products by
+        // 2^−k for power-of-two S), one slice for the kernel.
+        let mut kinds = Vec::with_capacity(ranges.len());
+        for (&(lo, hi), sc) in ranges.iter().zip(scales.iter_mut()) {
+            let (xs, out) = (&work[lo..hi], &mut deq[lo - start..hi - start]);
+            let (code, s) = self.scale_of(xs);
+            *sc = code;
+            let kind = match s {
+                Some(s) if s != 0.0 => match pow2_inverse(s) {
+                    Some(r) => {
+                        for (o, &x) in out.iter_mut().zip(xs) {
+                            *o = x * r;
+                        }
+                        Kind::Pow2 { s, r }
+                    }
+                    None => {
+                        for (o, &x) in out.iter_mut().zip(xs) {
+                            *o = x / s;
+                        }
+                        Kind::Div { s }
+                    }
+                },
+                _ => {
+                    out.fill(0.0);
+                    Kind::Special(s)
+                }
+            };
+            kinds.push(kind);
+        }
+        engine.round(key, start as u64, deq);
+        // Pass 2: check each rounding, encode it, dequantise; the rest takes the exact path.
+        for (&(lo, hi), kind) in ranges.iter().zip(kinds) {
+            let (xs, o) = (&work[lo..hi], lo - start..hi - start);
+            let (codes, deq) = (&mut codes[o.clone()], &mut deq[o]);
+            let s = match kind {
+                Kind::Special(s) => {
+                    self.special(xs, s, codes, deq);
+                    continue;
+                }
+                Kind::Pow2 { s, .. } | Kind::Div { s } => s,
+            };
+            let elements = codes.iter_mut().zip(deq.iter_mut()).zip(xs).enumerate();
+            let mut finish = |c: &mut u64, d: &mut f64, x: f64, index, fast| {
+                let (code, v, of) = match fast {
+                    Some((fc, of)) => {
+                        let code = self.bf.elem.code(fc);
+                        (code, self.elem_value(code) * s, of)
+                    }
+                    None => self.element(x, s, key, index),
+                };
+                (*c, *d) = (code, v);
+                sat += of as usize;
+            };
+            match kind {
+                Kind::Pow2 { r, .. } => {
+                    for (j, ((c, d), &x)) in elements {
+                        let index = (lo + j) as u64;
+                        let y = x * r;
+                        let fast = if y.is_normal() || x == 0.0 {
+                            engine.exact(y, *d, key, index)
+                        } else {
+                            None
+                        };
+                        finish(c, d, x, index, fast);
+                    }
+                }
+                _ => {
+                    for (j, ((c, d), &x)) in elements {
+                        let index = (lo + j) as u64;
+                        let q = x / s;
+                        let fast = if x == 0.0 {
+                            engine.exact(q, *d, key, index)
+                        } else if q.is_normal() {
+                            engine.quotient(q, *d, key, index)
+                        } else {
+                            None
+                        };
+                        finish(c, d, x, index, fast);
+                    }
+                }
+            }
+        }
+        sat
+    }
+}
+
+/// How pass 2 of [`Plan::task`] finishes a block.
+#[derive(Clone, Copy)]
+enum Kind {
+    /// NaN/Inf or zero scale: [`Plan::special`] with this scale.
+    Special(Option<f64>),
+    /// S = 2^k: elements are x · r, r = 2^−k.
+    Pow2 { s: f64, r: f64 },
+    /// Any other S: elements are x / S.
+    Div { s: f64 },
+}
+
+/// 1/s when s is a positive power of two whose reciprocal is a normal f64 (then x · (1/s) is
+/// x / s exactly unless it is f64-subnormal).
+fn pow2_inverse(s: f64) -> Option<f64> {
+    let b = s.to_bits();
+    let field = (b >> 52) as i64;
+    (b & ((1u64 << 52) - 1) == 0 && (1..=2045).contains(&field))
+        .then(|| f64::from_bits(((2046 - field) as u64) << 52))
 }
 
 /// (m, e) with |x| = m · 2^e, m ∈ [1, 2), for finite nonzero x (subnormals too).
@@ -655,30 +809,33 @@ pub fn quantize_rows(
     key: u64,
 ) -> Result<Quantized> {
     bf.check()?;
-    if row_len == 0 || data.len() % row_len != 0 {
+    if row_len == 0 || !data.len().is_multiple_of(row_len) {
         return Err(Error::Invalid(format!(
             "an array of {} values does not split into rows of {row_len}",
             data.len()
         )));
     }
-    if bf.hadamard && row_len % bf.block != 0 {
+    if bf.hadamard && !row_len.is_multiple_of(bf.block) {
         return Err(Error::Invalid(format!(
             "the Hadamard transform needs the last axis ({row_len}) to be a multiple of the block size ({})",
             bf.block
         )));
     }
     let signs = hadamard::signs(hadamard_key(key), bf.block);
-    let mut work = data.to_vec();
-    if bf.hadamard {
-        work.par_chunks_mut(bf.block)
+    // The transformed copy only with a Hadamard transform.
+    let transformed = bf.hadamard.then(|| {
+        let mut w = data.to_vec();
+        w.par_chunks_mut(bf.block)
             .for_each(|b| hadamard::forward(b, &signs));
-    }
+        w
+    });
+    let work = transformed.as_deref().unwrap_or(data);
     let tensor = if bf.tensor_scale {
-        tensor_scale(bf, &work)
+        tensor_scale(bf, work)
     } else {
         1.0
     };
-    let plan = Plan::new(bf, tensor);
+    let plan = Plan::new(bf, tensor, key);
 
     // Block boundaries tile the array; group them into tasks of about 16k elements.
     let blocks_per_row = row_len.div_ceil(bf.block);
@@ -712,21 +869,11 @@ pub fn quantize_rows(
     let saturated: usize = tasks
         .into_par_iter()
         .map(|(b0, b1, start, c, d, s)| {
-            let mut sat = 0;
-            for b in b0..b1 {
-                let (lo, hi) = bounds(b);
-                let (o0, o1) = (lo - start, hi - start);
-                let (code, n) = plan.block(
-                    &work[lo..hi],
-                    lo as u64,
-                    key,
-                    &mut c[o0..o1],
-                    &mut d[o0..o1],
-                );
-                s[b - b0] = code;
-                sat += n;
-                if bf.hadamard {
-                    hadamard::inverse(&mut d[o0..o1], &signs);
+            let ranges: Vec<(usize, usize)> = (b0..b1).map(bounds).collect();
+            let sat = plan.task(work, start, &ranges, c, d, s);
+            if bf.hadamard {
+                for &(lo, hi) in &ranges {
+                    hadamard::inverse(&mut d[lo - start..hi - start], &signs);
                 }
             }
             sat
@@ -745,10 +892,15 @@ pub fn quantize_rows(
 /// "global encode scale" inverted); 1 when the array has no finite nonzero value or the
 /// quotient leaves binary32's normal range.
 fn tensor_scale(bf: &BlockFormat, data: &[f64]) -> f64 {
+    // A maximum does not depend on the order: reduce over chunks in parallel.
     let amax = data
-        .iter()
-        .filter(|x| x.is_finite())
-        .fold(0.0f64, |m, x| m.max(x.abs()));
+        .par_chunks(1 << 14)
+        .map(|c| {
+            c.iter()
+                .filter(|x| x.is_finite())
+                .fold(0.0f64, |m, x| m.max(x.abs()))
+        })
+        .reduce(|| 0.0, f64::max);
     let smax = codec::to_f64(&bf.scale, bf.scale.max_finite(false));
     let d = smax * bf.elem.max();
     if amax == 0.0 || !d.is_finite() {

@@ -79,10 +79,10 @@ pub fn round_quotient_with(
     key: u64,
     index: u64,
 ) -> Flagged<u128> {
-    if fast.usable {
-        if let Some(code) = try_fast(fast, x, d, rounding, key, index) {
-            return code;
-        }
+    if fast.usable
+        && let Some(code) = try_fast(fast, x, d, rounding, key, index)
+    {
+        return code;
     }
     core_quotient(&fast.fmt, x, d, rounding, key, index)
 }

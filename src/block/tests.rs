@@ -155,3 +155,21 @@ fn exact_log2_ratios() {
         assert_eq!(log2_ceil_ratio(a, b), ce, "{a}/{b}");
     }
 }
+
+#[test]
+fn every_preset_takes_the_vectorised_element_path() {
+    // The differential tests in tests/block.rs exercise the engine only where it exists.
+    for (name, _, _) in PRESETS {
+        let bf = BlockFormat::preset(name).unwrap();
+        for mode in modes() {
+            let r = Rounding {
+                mode,
+                ..bf.rounding
+            };
+            assert!(
+                engine::Engine::new(&bf.elem.format(), &r).is_some(),
+                "{name} {mode:?}"
+            );
+        }
+    }
+}

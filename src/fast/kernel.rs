@@ -148,6 +148,23 @@ impl Kernel {
     /// Where the finite `x` lies relative to the format's grid (the grid of the core's
     /// rounding, exponent unbounded above).
     pub(crate) fn position(&self, x: f64) -> Position {
+        let (rem, d) = self.remainder(x);
+        let dc = d.min(63);
+        if rem == 0 {
+            Position::OnGrid
+        } else if d <= 63 && rem == 1 << (dc - 1) {
+            Position::Midpoint
+        } else {
+            Position::Between
+        }
+    }
+
+    /// The bits the rounding of the finite `x` drops: `(rem, d)`, the remainder `rem` (the low
+    /// `min(d, 63)` bits of x's integer significand, in units of x's ulp) and the unclamped
+    /// count `d`, so that the remainder is `rem / 2^d` of a grid step — what the modes decide
+    /// on.
+    #[inline(always)]
+    pub(crate) fn remainder(&self, x: f64) -> (u64, u64) {
         let a = x.to_bits() & !SIGN;
         let f = a >> 52;
         let sig = (a & MANT) | (((f != 0) as u64) << 52);
@@ -157,15 +174,7 @@ impl Kernel {
         } else {
             self.s0
         };
-        let dc = d.min(63);
-        let rem = sig & ((1u64 << dc) - 1);
-        if rem == 0 {
-            Position::OnGrid
-        } else if d <= 63 && rem == 1 << (dc - 1) {
-            Position::Midpoint
-        } else {
-            Position::Between
-        }
+        (sig & ((1u64 << d.min(63)) - 1), d)
     }
 
     /// The core's rounding of `x` drawing from `rng`: the path for the rare elements the bit
