@@ -525,12 +525,12 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
         grid: Grid::new(&fmt),
         width: fmt.width(),
     };
-    if let Some((a, b)) = cfg.range {
-        if a.is_nan() || b.is_nan() || a > b {
-            return Err(Error::Invalid(format!(
-                "range {a},{b}: expected two numbers a <= b"
-            )));
-        }
+    if let Some((a, b)) = cfg.range
+        && (a.is_nan() || b.is_nan() || a > b)
+    {
+        return Err(Error::Invalid(format!(
+            "range {a},{b}: expected two numbers a <= b"
+        )));
     }
     if cfg.buckets == 0 {
         return Err(Error::Invalid("buckets: expected at least 1".to_string()));
