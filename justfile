@@ -19,4 +19,4 @@ lint:
 
 # Every full experiment recipe, writing the committed results/ (see the README for wall times).
 reproduce:
-    for r in rounding_error lorenz63 lorenz96 shallow_water intrl; do cargo run --release -- run experiments/$r.toml || exit 1; done
+    for r in rounding_error lorenz63 lorenz96 shallow_water intrl block_scales exmy_sweep lmul ulp_survey; do cargo run --release -- run experiments/$r.toml || exit 1; done
