@@ -1,43 +1,11 @@
 //! `round --input` (text, CSV, .npy; through the slice engine) against `round VALUE…` (the
 //! exact core), and `bench round`; bad input is a clear error naming the file and line.
 
+mod cli_support;
+
 use anyfloat::npy::{self, Dtype};
+use cli_support::{anyfloat, fails, ok};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn anyfloat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_anyfloat"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = anyfloat(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str], needles: &[&str]) {
-    let out = anyfloat(args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?} should fail with status 2"
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    for needle in needles {
-        assert!(
-            err.contains(needle),
-            "{args:?}: stderr lacks {needle:?}:\n{err}"
-        );
-    }
-    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
-}
 
 /// Values that are f64s exactly (so the file path and the exact path round the same number).
 const VALUES: [&str; 12] = [

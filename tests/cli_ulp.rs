@@ -1,40 +1,8 @@
 //! `anyfloat ulp`: the report as text, JSON, CSV and figure; clear errors for bad input.
 
-use std::process::{Command, Output};
+mod cli_support;
 
-fn anyfloat(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_anyfloat"))
-        .args(args)
-        .output()
-        .expect("the binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = anyfloat(args);
-    assert!(
-        out.status.success(),
-        "{args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
-
-fn fails(args: &[&str], needles: &[&str]) {
-    let out = anyfloat(args);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{args:?} should fail with status 2"
-    );
-    let err = String::from_utf8_lossy(&out.stderr);
-    for needle in needles {
-        assert!(
-            err.contains(needle),
-            "{args:?}: stderr lacks {needle:?}:\n{err}"
-        );
-    }
-    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
-}
+use cli_support::{fails, ok};
 
 #[test]
 fn json_report_of_emu_sqrt_in_binary16_is_correctly_rounded_everywhere() {

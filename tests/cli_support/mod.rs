@@ -1,0 +1,39 @@
+//! Running the `anyfloat` binary from integration tests: success with its stdout, or failure
+//! with exit status 2 and a message that names what was wrong (and never a panic).
+#![allow(dead_code)]
+
+use std::process::{Command, Output};
+
+pub fn anyfloat(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_anyfloat"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+pub fn ok(args: &[&str]) -> String {
+    let out = anyfloat(args);
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn fails(args: &[&str], needles: &[&str]) {
+    let out = anyfloat(args);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{args:?} should fail with status 2"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    for needle in needles {
+        assert!(
+            err.contains(needle),
+            "{args:?}: stderr lacks {needle:?}:\n{err}"
+        );
+    }
+    assert!(!err.contains("panicked"), "{args:?} panicked:\n{err}");
+}
