@@ -7,8 +7,9 @@
 //! IEEE specials, signed, with subnormals, precision ≤ 24 bits and a range inside binary64's
 //! (smallest quantum ≥ 2^−1050), so every value of the format and every quantum is an f64.
 
+use crate::fast::Kernel;
 use crate::format::{Format, Specials};
-use crate::mode::RoundingMode;
+use crate::mode::{Rounding, RoundingMode};
 
 /// An IEEE-style format as f64 arithmetic (see the module docs).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -18,7 +19,18 @@ pub struct Grid {
     emin: i32,
     emax: i32,
     max: f64,
+    /// The kernels of the modes in [`DETERMINISTIC_NEAREST_AND_DIRECTED`], in that order.
+    kernels: [Kernel; 5],
 }
+
+/// The modes [`Grid::round`] takes.
+const DETERMINISTIC_NEAREST_AND_DIRECTED: [RoundingMode; 5] = [
+    RoundingMode::NearestEven,
+    RoundingMode::NearestAway,
+    RoundingMode::TowardZero,
+    RoundingMode::TowardPositive,
+    RoundingMode::TowardNegative,
+];
 
 /// 2^e for −1022 ≤ e ≤ 1023.
 fn pow2(e: i32) -> f64 {
@@ -52,11 +64,17 @@ impl Grid {
             && p <= 24
             && fmt.emin() - p + 1 >= -1050
             && fmt.emax() <= 1023;
-        ok.then(|| Grid {
+        if !ok {
+            return None;
+        }
+        let kernel =
+            |i: usize| Kernel::new(fmt, &Rounding::new(DETERMINISTIC_NEAREST_AND_DIRECTED[i])).ok();
+        Some(Grid {
             p,
             emin: fmt.emin(),
             emax: fmt.emax(),
             max: (2.0 - pow2(1 - p)) * pow2(fmt.emax()),
+            kernels: [kernel(0)?, kernel(1)?, kernel(2)?, kernel(3)?, kernel(4)?],
         })
     }
 
@@ -87,45 +105,16 @@ impl Grid {
     }
 
     /// `x` rounded into the format in `mode`, one of rne, rna, rtz, rup, rdn (NaN and ±Inf pass through;
-    /// overflow per IEEE 754: ±Inf, or ±max where the mode rounds toward zero).
+    /// overflow per IEEE 754: ±Inf, or ±max where the mode rounds toward zero): the slice
+    /// engine's kernel, bit-identical to the rounding core.
     pub fn round(&self, x: f64, mode: RoundingMode) -> f64 {
-        if !x.is_finite() {
-            return x;
-        }
-        let q = self.quantum_exp(x);
-        // Both scalings are exact: x · 2^−q scales an f64 up, or within the normal range, and
-        // the rounded r · 2^q is a value of the format, a normal f64.
-        let t = scale(x, -q);
-        // |t| < 2^25: integer rounding through i64 conversion and the 1.5·2^52 trick, which
-        // unlike f64::round_ties_even and friends are no library calls on baseline x86-64.
-        let z = (t as i64) as f64; // toward zero
-        let r = match mode {
-            RoundingMode::NearestEven => {
-                const M: f64 = 6755399441055744.0; // 1.5 · 2^52
-                (t + M) - M
-            }
-            RoundingMode::NearestAway => z + f64::from(u8::from((t - z).abs() >= 0.5)) * t.signum(),
-            RoundingMode::TowardZero => z,
-            RoundingMode::TowardPositive => z + f64::from(u8::from(z < t)),
-            RoundingMode::TowardNegative => z - f64::from(u8::from(z > t)),
-            other => unreachable!("Grid::round takes rne, rna, rtz, rup or rdn, not {other}"),
-        };
-        // A zero result keeps the sign of x.
-        let v = scale(r.copysign(t), q);
-        if v.abs() <= self.max {
-            return v;
-        }
-        let to_inf = match mode {
-            RoundingMode::NearestEven | RoundingMode::NearestAway => true,
-            RoundingMode::TowardPositive => v > 0.0,
-            RoundingMode::TowardNegative => v < 0.0,
-            _ => false,
-        };
-        if to_inf {
-            f64::INFINITY.copysign(v)
-        } else {
-            self.max.copysign(v)
-        }
+        let i = DETERMINISTIC_NEAREST_AND_DIRECTED
+            .iter()
+            .position(|&m| m == mode)
+            .unwrap_or_else(|| {
+                unreachable!("Grid::round takes rne, rna, rtz, rup or rdn, not {mode}")
+            });
+        self.kernels[i].round_f64(x, 0)
     }
 
     /// Whether `x` is a value of the format (±Inf included, NaN not).
