@@ -24,7 +24,21 @@ pub fn mix(mut z: u64) -> u64 {
 /// Word `index` of the stream `key`.
 #[inline(always)]
 pub fn word(key: u64, index: u64) -> u64 {
-    mix(key.wrapping_add(index.wrapping_add(1).wrapping_mul(GAMMA)))
+    mix(state(key, index))
+}
+
+/// The state behind word `index` of the stream `key` (the word is `mix(state)`). The state of
+/// word `index + j` is [`advance`]`(state, j)`: loops step through a stream with additions
+/// instead of one multiply per word.
+#[inline(always)]
+pub fn state(key: u64, index: u64) -> u64 {
+    key.wrapping_add(index.wrapping_add(1).wrapping_mul(GAMMA))
+}
+
+/// The state `j` words after `state`.
+#[inline(always)]
+pub fn advance(state: u64, j: u64) -> u64 {
+    state.wrapping_add(j.wrapping_mul(GAMMA))
 }
 
 /// A key for the stream at `path` under `seed` (e.g. `[grid point, member]`), so that every

@@ -11,46 +11,115 @@
 #![allow(unsafe_code)]
 
 use super::Lane;
-use super::kernel::{Kernel, Mode, element};
+use super::kernel::{Kernel, Mode, element, ordinary_element};
 use crate::rng;
 
-/// Rounds `xs` in place; element j draws `word(key, first + j)`. Whether any element was rare
-/// (left unchanged for the caller to round with the core).
+/// Elements per block: the loops check a whole block for [`Kernel::is_ordinary`] and round it
+/// with [`ordinary_element`] when every element is. One AVX-512 vector of f64 for the
+/// deterministic modes (fewer mixed blocks); two for the stochastic ones, whose generator's
+/// long multiply latency wants two independent vectors in flight (measured in-cache with
+/// AVX-512: rne 3.0 G values/s with 8, 2.5 with 16; sr 1.15 with 8, 1.45 with 16).
+const fn block_len<M: Mode>() -> usize {
+    if M::RANDOM { 16 } else { 8 }
+}
+
+/// Rounds the elements of `src` into `dst` (equal lengths; a whole block is ordinary-checked,
+/// a shorter tail is not); element j draws the word at [`rng::advance`]`(state, j)`. Whether
+/// any element was rare (left holding its input, for the caller to round with the core).
 #[inline(always)]
-fn in_place<M: Mode, T: Lane>(k: &Kernel, key: u64, first: u64, xs: &mut [T]) -> bool {
-    // A local copy keeps the constants in registers: read through the reference, a select
-    // between two per-sign constants became a gather.
-    let k = &{ *k };
-    let mut rare = false;
-    for (j, x) in xs.iter_mut().enumerate() {
-        let w = if M::RANDOM {
-            rng::word(key, first + j as u64)
+fn block<M: Mode, T: Lane, const BLOCK: usize>(
+    k: &Kernel,
+    state: u64,
+    src: &[T],
+    dst: &mut [T],
+) -> bool {
+    let word = |j: usize| {
+        if M::RANDOM {
+            rng::mix(rng::advance(state, j as u64))
         } else {
             0
-        };
-        let (y, r) = element::<M>(k, x.to_f64_bits(), w);
-        *x = T::from_f64_bits(y);
+        }
+    };
+    if src.len() == BLOCK
+        && src
+            .iter()
+            .fold(true, |all, x| all & k.is_ordinary(x.to_f64_bits()))
+    {
+        for (j, (x, y)) in src.iter().zip(dst.iter_mut()).enumerate() {
+            *y = T::from_f64_bits(ordinary_element::<M>(k, x.to_f64_bits(), word(j)));
+        }
+        return false;
+    }
+    let mut rare = false;
+    for (j, (x, y)) in src.iter().zip(dst.iter_mut()).enumerate() {
+        let (bits, r) = element::<M>(k, x.to_f64_bits(), word(j));
+        *y = T::from_f64_bits(bits);
         rare |= r;
     }
     rare
 }
 
+/// Rounds `xs` in place; element j draws `word(key, first + j)`. Whether any element was rare
+/// (left holding its input, for the caller to round with the core).
+#[inline(always)]
+fn in_place<M: Mode, T: Lane>(k: &Kernel, key: u64, first: u64, xs: &mut [T]) -> bool {
+    match block_len::<M>() {
+        16 => in_place_blocks::<M, T, 16>(k, key, first, xs),
+        _ => in_place_blocks::<M, T, 8>(k, key, first, xs),
+    }
+}
+
+#[inline(always)]
+fn in_place_blocks<M: Mode, T: Lane, const BLOCK: usize>(
+    k: &Kernel,
+    key: u64,
+    first: u64,
+    xs: &mut [T],
+) -> bool {
+    // A local copy keeps the constants in registers: read through the reference, a select
+    // between two per-sign constants became a gather.
+    let k = &{ *k };
+    let (blocks, tail) = xs.as_chunks_mut::<BLOCK>();
+    let mut rare = false;
+    let mut state = rng::state(key, first);
+    for b in blocks {
+        let src = *b;
+        rare |= block::<M, T, BLOCK>(k, state, &src, b);
+        state = rng::advance(state, BLOCK as u64);
+    }
+    let mut src = [T::from_f64_bits(0); BLOCK];
+    let src = &mut src[..tail.len()];
+    src.copy_from_slice(tail);
+    rare | block::<M, T, BLOCK>(k, state, src, tail)
+}
+
 /// Rounds `src` into `dst` (equal lengths), as [`in_place`].
 #[inline(always)]
 fn into<M: Mode, T: Lane>(k: &Kernel, key: u64, first: u64, src: &[T], dst: &mut [T]) -> bool {
-    let k = &{ *k }; // see `in_place`
-    let mut rare = false;
-    for (j, (x, out)) in src.iter().zip(dst.iter_mut()).enumerate() {
-        let w = if M::RANDOM {
-            rng::word(key, first + j as u64)
-        } else {
-            0
-        };
-        let (y, r) = element::<M>(k, x.to_f64_bits(), w);
-        *out = T::from_f64_bits(y);
-        rare |= r;
+    match block_len::<M>() {
+        16 => into_blocks::<M, T, 16>(k, key, first, src, dst),
+        _ => into_blocks::<M, T, 8>(k, key, first, src, dst),
     }
-    rare
+}
+
+#[inline(always)]
+fn into_blocks<M: Mode, T: Lane, const BLOCK: usize>(
+    k: &Kernel,
+    key: u64,
+    first: u64,
+    src: &[T],
+    dst: &mut [T],
+) -> bool {
+    let k = &{ *k }; // see `in_place_blocks`
+    let (s_blocks, s_tail) = src.as_chunks::<BLOCK>();
+    let (d_blocks, d_tail) = dst.as_chunks_mut::<BLOCK>();
+    let mut rare = false;
+    let mut state = rng::state(key, first);
+    for (s, d) in s_blocks.iter().zip(d_blocks) {
+        rare |= block::<M, T, BLOCK>(k, state, s, d);
+        state = rng::advance(state, BLOCK as u64);
+    }
+    rare | block::<M, T, BLOCK>(k, state, s_tail, d_tail)
 }
 
 #[cfg(target_arch = "x86_64")]

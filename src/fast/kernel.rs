@@ -10,6 +10,11 @@
 //! rounding (zeros, NaN, ±Inf, overflow, negative values in unsigned formats, the range below
 //! the smallest value of a format without zero) is a compare-and-select against constants that
 //! the rounding core itself computed when the kernel was built.
+//!
+//! Most data lies in the format's normal range, below its largest finite value, where none of
+//! that can happen and `d = 52 − M` is constant: [`ordinary_element`] rounds such elements with
+//! a third of the operations, and the loops take it for a whole block of elements when every
+//! element of the block is ordinary (one compare per element decides).
 
 use crate::codec;
 use crate::error::{Error, Result};
@@ -37,6 +42,12 @@ pub struct Kernel {
     dsub: u64,
     /// Bits of the largest finite magnitude: a rounded magnitude above it overflows.
     max: u64,
+    /// Bits of the smallest normal magnitude 2^emin: elements `b` with
+    /// `(b & ordinary_mask) − min_normal ≤ max − min_normal` are ordinary.
+    min_normal: u64,
+    /// `!SIGN` for signed formats; all ones for unsigned ones, where a negative element is not
+    /// ordinary (it is invalid or rounds to zero).
+    ordinary_mask: u64,
     /// Bits of one grid step `2^qlow`.
     step: u64,
     /// Magnitudes below this (bits) become ± the smallest value (formats without zero), else 0.
@@ -90,6 +101,8 @@ impl Kernel {
             fmin: (emin + 1023) as u64,
             dsub: (qlow + 1075) as u64,
             max: codec::to_f64(fmt, fmt.max_finite_magnitude_code()).to_bits(),
+            min_normal: pow2(emin),
+            ordinary_mask: if fmt.is_signed() { !SIGN } else { u64::MAX },
             step: pow2(qlow),
             below_smallest: if fmt.has_zero() { 0 } else { pow2(emin) },
             unsigned: if fmt.is_signed() { 0 } else { u64::MAX },
@@ -125,24 +138,31 @@ impl Kernel {
     /// `word` as their first random word, as the core does when fed
     /// [`ElementStream::from_word`]`(word)` (later words, needed with probability 2^−64 by
     /// exact `sr`, come from that stream).
+    #[inline]
     pub fn round_f64(&self, x: f64, word: u64) -> f64 {
         let (y, rare) = match self.rounding.mode {
-            RoundingMode::NearestEven => element::<Rne>(self, x.to_bits(), word),
-            RoundingMode::NearestAway => element::<Rna>(self, x.to_bits(), word),
-            RoundingMode::TowardZero => element::<Rtz>(self, x.to_bits(), word),
-            RoundingMode::TowardPositive => element::<Rup>(self, x.to_bits(), word),
-            RoundingMode::TowardNegative => element::<Rdn>(self, x.to_bits(), word),
-            RoundingMode::ToOdd => element::<Rto>(self, x.to_bits(), word),
-            RoundingMode::Stochastic { bits: None } => element::<Sr>(self, x.to_bits(), word),
-            RoundingMode::Stochastic { bits: Some(_) } => {
-                element::<SrBits>(self, x.to_bits(), word)
-            }
-            RoundingMode::StochasticEqual => element::<SrEq>(self, x.to_bits(), word),
+            RoundingMode::NearestEven => scalar::<Rne>(self, x.to_bits(), word),
+            RoundingMode::NearestAway => scalar::<Rna>(self, x.to_bits(), word),
+            RoundingMode::TowardZero => scalar::<Rtz>(self, x.to_bits(), word),
+            RoundingMode::TowardPositive => scalar::<Rup>(self, x.to_bits(), word),
+            RoundingMode::TowardNegative => scalar::<Rdn>(self, x.to_bits(), word),
+            RoundingMode::ToOdd => scalar::<Rto>(self, x.to_bits(), word),
+            RoundingMode::Stochastic { bits: None } => scalar::<Sr>(self, x.to_bits(), word),
+            RoundingMode::Stochastic { bits: Some(_) } => scalar::<SrBits>(self, x.to_bits(), word),
+            RoundingMode::StochasticEqual => scalar::<SrEq>(self, x.to_bits(), word),
         };
         if rare {
             return self.round_exact(x, &mut ElementStream::from_word(word));
         }
         f64::from_bits(y)
+    }
+
+    /// Whether the f64 with bits `b` lies in the format's normal range and at most its largest
+    /// finite magnitude (and is not negative in an unsigned format): [`ordinary_element`]
+    /// rounds it.
+    #[inline(always)]
+    pub(super) fn is_ordinary(&self, b: u64) -> bool {
+        (b & self.ordinary_mask).wrapping_sub(self.min_normal) <= self.max - self.min_normal
     }
 
     /// Where the finite `x` lies relative to the format's grid (the grid of the core's
@@ -205,10 +225,21 @@ pub(super) trait Mode {
     /// whether to round away, and whether the element is rare (only exact `sr`: the first word
     /// equals the remainder's first 64 bits and more bits follow, so the core draws again).
     fn away(k: &Kernel, rem: u64, d: u64, dc: u64, odd: bool, neg: bool, w: u64) -> (bool, bool);
+
+    /// The rounding of an ordinary element with bits `b` (see [`ordinary_element`]), as
+    /// straight-line arithmetic so that a block of them vectorises without masks.
+    #[inline(always)]
+    fn ordinary(k: &Kernel, b: u64, w: u64) -> u64 {
+        let low = (1u64 << k.s0) - 1;
+        let rem = b & low;
+        let (away, _) = Self::away(k, rem, k.s0, k.s0, kept_is_odd(k, b), b & SIGN != 0, w);
+        (b & !low) + ((away as u64) << k.s0)
+    }
 }
 
 macro_rules! deterministic {
-    ($name:ident, $doc:literal, |$rem:ident, $half:ident, $odd:ident, $neg:ident| $e:expr) => {
+    ($name:ident, $doc:literal, |$rem:ident, $half:ident, $odd:ident, $neg:ident| $e:expr
+        $(, |$k:ident, $b:ident| $ordinary:expr)?) => {
         #[doc = $doc]
         pub(super) struct $name;
         impl Mode for $name {
@@ -226,14 +257,34 @@ macro_rules! deterministic {
                 let $half = (1u64 << dc) >> 1;
                 ($rem != 0 && $e, false)
             }
+            $(
+                #[inline(always)]
+                fn ordinary($k: &Kernel, $b: u64, _: u64) -> u64 {
+                    $ordinary
+                }
+            )?
         }
     };
 }
 
-deterministic!(Rne, "`rne`", |rem, half, odd, _neg| rem > half
-    || (rem == half && odd));
-deterministic!(Rna, "`rna`", |rem, half, _odd, _neg| rem >= half);
-deterministic!(Rtz, "`rtz`", |_rem, _half, _odd, _neg| false);
+deterministic!(
+    Rne,
+    "`rne`",
+    |rem, half, odd, _neg| rem > half || (rem == half && odd),
+    |k, b| {
+        // b + half − 1 carries past the kept bits iff the remainder exceeds half; the odd bit
+        // of the kept part adds the missing one for the tie.
+        // (With s0 = 0 nothing is dropped and the odd bit must not count.)
+        let low = (1u64 << k.s0) - 1;
+        (b + (low >> 1) + (kept_is_odd(k, b) & (k.s0 != 0)) as u64) & !low
+    }
+);
+deterministic!(Rna, "`rna`", |rem, half, _odd, _neg| rem >= half, |k, b| {
+    let low = (1u64 << k.s0) - 1;
+    (b + ((low + 1) >> 1)) & !low
+});
+deterministic!(Rtz, "`rtz`", |_rem, _half, _odd, _neg| false, |k, b| b
+    & !((1u64 << k.s0) - 1));
 deterministic!(Rup, "`rup`", |_rem, _half, _odd, neg| !neg);
 deterministic!(Rdn, "`rdn`", |_rem, _half, _odd, neg| neg);
 deterministic!(Rto, "`rto`", |_rem, _half, odd, _neg| !odd);
@@ -280,6 +331,33 @@ impl Mode for SrEq {
     fn away(_: &Kernel, rem: u64, _: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
         (rem != 0 && w >> 63 == 1, false)
     }
+}
+
+/// One element outside a vector loop: a branch to the ordinary case, which is cheaper than
+/// the selects of the general case when the branch is predictable (model code, one value at a
+/// time).
+#[inline(always)]
+fn scalar<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
+    if k.is_ordinary(b) {
+        (ordinary_element::<M>(k, b, w), false)
+    } else {
+        element::<M>(k, b, w)
+    }
+}
+
+/// Rounds an ordinary element (see [`Kernel::is_ordinary`]) with bits `b`: `d = s0`, the sign
+/// bit rides along, a carry out of the kept bits is the carry into the exponent, and the result
+/// cannot overflow (the largest finite value is on the grid). Never rare: `d ≤ 52`.
+#[inline(always)]
+pub(super) fn ordinary_element<M: Mode>(k: &Kernel, b: u64, w: u64) -> u64 {
+    M::ordinary(k, b, w)
+}
+
+/// Whether the kept significand of the ordinary element `b` is odd: bit `s0` of the
+/// significand, which for `s0 = 52` (precision 1) is the hidden bit, always set.
+#[inline(always)]
+fn kept_is_odd(k: &Kernel, b: u64) -> bool {
+    ((b | 1 << 52) >> k.s0) & 1 == 1
 }
 
 #[inline(always)]
