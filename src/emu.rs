@@ -75,6 +75,8 @@ struct Active {
     kernel: Kernel,
     /// Position in the random stream: every rounding advances it by one.
     draws: u64,
+    /// Whether the mode draws random words.
+    stochastic: bool,
     /// Whether rounding an f64 result of + − × ÷ √ equals rounding the exact result.
     f64_is_exact_enough: bool,
     /// Whether the product of two format values is exact in f64 (2p ≤ 53).
@@ -121,6 +123,7 @@ pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
         kernel: Kernel::new(&ctx.format, &ctx.rounding)
             .expect("Context::new checked that the format fits in f64"),
         draws: 0,
+        stochastic: ctx.rounding.mode.is_stochastic(),
         f64_is_exact_enough: ctx.rounding.mode == RoundingMode::NearestEven && 2 * p + 2 <= 53,
         exact_products: 2 * p <= 53,
         between,
@@ -131,6 +134,7 @@ pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
 
 /// Runs `g` on the active context (panics outside [`with_context`]: using `Emu` without a
 /// format is a programming error, like indexing out of bounds).
+#[inline(always)]
 fn active<T>(g: impl FnOnce(&mut Active) -> T) -> T {
     ACTIVE.with(|a| {
         let mut a = a.borrow_mut();
@@ -142,6 +146,37 @@ fn active<T>(g: impl FnOnce(&mut Active) -> T) -> T {
 }
 
 impl Active {
+    /// A basic operation whose f64 result `s` is not an ordinary value rounded exactly (out of
+    /// line): the kernel's general rounding when [`Active::fast_ok`] allows, else the exact
+    /// path.
+    #[inline(never)]
+    fn other(
+        &mut self,
+        x: f64,
+        y: f64,
+        s: f64,
+        exact_in_f64: impl Fn(&Active, f64, f64, f64) -> bool,
+        exact: impl FnOnce(&Value, &Value, &Context) -> Unrounded,
+    ) -> f64 {
+        if self.fast_ok(s, || exact_in_f64(self, x, y, s)) {
+            return self.round(s);
+        }
+        let u = exact(&value(x), &value(y), &self.ctx);
+        self.finish(&u)
+    }
+
+    /// The random word of the next rounding (0 for deterministic modes), advancing the stream.
+    #[inline(always)]
+    fn next_word(&mut self) -> u64 {
+        let w = if self.stochastic {
+            rng::word(self.ctx.key, self.draws)
+        } else {
+            0
+        };
+        self.draws += 1;
+        w
+    }
+
     /// Rounds an exact result into the format, as an f64.
     fn finish(&mut self, u: &Unrounded) -> f64 {
         let fmt = self.ctx.format;
@@ -154,21 +189,16 @@ impl Active {
 
     /// Rounds the value of an f64 into the format (the fast kernel; the same result and the
     /// same stream position as [`Active::finish`]).
-    #[inline]
+    #[inline(always)]
     fn round(&mut self, x: f64) -> f64 {
-        let w = if self.ctx.rounding.mode.is_stochastic() {
-            rng::word(self.ctx.key, self.draws)
-        } else {
-            0
-        };
-        self.draws += 1;
+        let w = self.next_word();
         self.kernel.round_f64(x, w)
     }
 
     /// Whether the f64 result `s` of a basic operation, rounded once, is the correctly rounded
     /// result. `exact` tells whether `s` is the exact result; it is only asked for finite `s`
     /// at least `SAFE` in magnitude, where the error-free transformations are exact.
-    #[inline]
+    #[inline(always)]
     fn fast_ok(&self, s: f64, exact: impl FnOnce() -> bool) -> bool {
         if self.f64_is_exact_enough {
             // The double-rounding theorem needs s away from f64's subnormal range.
@@ -193,7 +223,7 @@ impl Active {
 const SAFE: f64 = 1.0e-280;
 
 /// Whether `x + y == s` exactly (TwoSum: the rounding error of s is zero).
-#[inline]
+#[inline(always)]
 fn sum_is_exact(x: f64, y: f64, s: f64) -> bool {
     let yy = s - x;
     let xx = s - yy;
@@ -221,21 +251,29 @@ impl Emu {
 
     /// A basic operation: `fast` in f64 and `exact_in_f64(active, x, y, s)` to tell whether its
     /// result `s` is exact, else `exact` (the integer path).
-    #[inline]
+    /// (Generic closures, not function pointers, so that the f64 operation and its checks
+    /// inline into model code.)
+    #[inline(always)]
     fn binary(
         self,
         rhs: Emu,
-        fast: fn(f64, f64) -> f64,
-        exact_in_f64: fn(&Active, f64, f64, f64) -> bool,
+        fast: impl FnOnce(f64, f64) -> f64,
+        exact_in_f64: impl Fn(&Active, f64, f64, f64) -> bool,
         exact: impl FnOnce(&Value, &Value, &Context) -> Unrounded,
     ) -> Emu {
-        active(|a| {
-            let s = fast(self.0, rhs.0);
-            if a.fast_ok(s, || exact_in_f64(a, self.0, rhs.0, s)) {
-                return Emu(a.round(s));
+        let (x, y) = (self.0, rhs.0);
+        let s = fast(x, y);
+        active(move |a| {
+            // The common case first, with one range check: an ordinary result (see
+            // `Kernel::round_ordinary`) that is correctly rounded by the theorem or exact.
+            // Ordinary results are f64 normal numbers, which is all the theorem needs.
+            if a.kernel.is_ordinary(s)
+                && (a.f64_is_exact_enough || (s.abs() >= SAFE && exact_in_f64(a, x, y, s)))
+            {
+                let w = a.next_word();
+                return Emu(a.kernel.round_ordinary(s, w));
             }
-            let u = exact(&value(self.0), &value(rhs.0), &a.ctx);
-            Emu(a.finish(&u))
+            Emu(a.other(x, y, s, exact_in_f64, exact))
         })
     }
 
@@ -341,7 +379,9 @@ impl Real for Emu {
     fn sqrt(&self) -> Emu {
         active(|a| {
             let s = self.0.sqrt();
-            if a.fast_ok(s, || (-s).mul_add(s, self.0) == 0.0) {
+            // The residual x − s² is exact when x is not tiny (as for ÷); below that it can
+            // underflow to zero although s² ≠ x.
+            if a.fast_ok(s, || self.0 >= SAFE && (-s).mul_add(s, self.0) == 0.0) {
                 return Emu(a.round(s));
             }
             let u = arith::sqrt(&value(self.0), a.ctx.format.precision());

@@ -100,10 +100,11 @@ fn every_pair_of_8_bit_formats_every_mode() {
     }
 }
 
-fn random_pairs(fmt: &Format, n: usize, seed: u64) -> Vec<(u128, u128)> {
+/// `n` pairs of values drawn as normal deviates times 2^e, e uniform in `center ± 30`.
+fn random_pairs(fmt: &Format, n: usize, seed: u64, center: i32) -> Vec<(u128, u128)> {
     let mut s = Stream::new(seed);
     let code = |s: &mut Stream| {
-        let scale = 2f64.powi((s.next_u64() % 60) as i32 - 30);
+        let scale = 2f64.powi(center + (s.next_u64() % 60) as i32 - 30);
         codec::from_f64(
             fmt,
             s.next_normal() * scale,
@@ -119,9 +120,25 @@ fn random_pairs(fmt: &Format, n: usize, seed: u64) -> Vec<(u128, u128)> {
 fn random_operands_of_wider_formats_every_mode() {
     for name in ["e5m10", "e11m10", "bf16", "e11m30", "e11m52", "e8m23ftz"] {
         let fmt = Format::parse(name).unwrap();
-        let pairs = random_pairs(&fmt, 3000, 1);
+        let pairs = random_pairs(&fmt, 3000, 1, 0);
         for mode in modes() {
             compare(&fmt, mode, &pairs);
+        }
+    }
+}
+
+/// Operands whose sums and quotients lie near f64's smallest normal 2^−1022 (and, from the
+/// second set, products and square roots too), where the f64 operation itself rounds at
+/// reduced precision and the fast path must step aside or be right anyway.
+#[test]
+fn random_operands_near_the_bottom_of_f64_every_mode() {
+    for name in ["e11m10", "e11m20", "e11m52"] {
+        let fmt = Format::parse(name).unwrap();
+        for (seed, center) in [(2, -1000), (3, -511)] {
+            let pairs = random_pairs(&fmt, 2000, seed, center);
+            for mode in modes() {
+                compare(&fmt, mode, &pairs);
+            }
         }
     }
 }

@@ -43,7 +43,7 @@ fn block<M: Mode, T: Lane, const BLOCK: usize>(
     if src.len() == BLOCK
         && src
             .iter()
-            .fold(true, |all, x| all & k.is_ordinary(x.to_f64_bits()))
+            .fold(true, |all, x| all & k.is_ordinary_bits(x.to_f64_bits()))
     {
         for (j, (x, y)) in src.iter().zip(dst.iter_mut()).enumerate() {
             *y = T::from_f64_bits(ordinary_element::<M>(k, x.to_f64_bits(), word(j)));

@@ -140,16 +140,47 @@ impl Kernel {
     /// exact `sr`, come from that stream).
     #[inline]
     pub fn round_f64(&self, x: f64, word: u64) -> f64 {
+        // Model code rounds one value at a time and mostly ordinary ones: a predictable branch
+        // to the few operations of the ordinary case, small enough to inline into every
+        // `Emu` operation, and everything else out of line.
+        if !self.is_ordinary(x) {
+            return self.round_general(x, word);
+        }
+        self.round_ordinary(x, word)
+    }
+
+    /// [`Kernel::round_f64`] for an ordinary `x` ([`Kernel::is_ordinary`]).
+    #[inline(always)]
+    pub fn round_ordinary(&self, x: f64, word: u64) -> f64 {
+        let b = x.to_bits();
+        f64::from_bits(match self.rounding.mode {
+            RoundingMode::NearestEven => Rne::ordinary(self, b, word),
+            RoundingMode::NearestAway => Rna::ordinary(self, b, word),
+            RoundingMode::TowardZero => Rtz::ordinary(self, b, word),
+            RoundingMode::TowardPositive => Rup::ordinary(self, b, word),
+            RoundingMode::TowardNegative => Rdn::ordinary(self, b, word),
+            RoundingMode::ToOdd => Rto::ordinary(self, b, word),
+            RoundingMode::Stochastic { bits: None } => Sr::ordinary(self, b, word),
+            RoundingMode::Stochastic { bits: Some(_) } => SrBits::ordinary(self, b, word),
+            RoundingMode::StochasticEqual => SrEq::ordinary(self, b, word),
+        })
+    }
+
+    /// [`Kernel::round_f64`] for any element: the general element function, and the core for
+    /// the rare ones.
+    #[inline(never)]
+    fn round_general(&self, x: f64, word: u64) -> f64 {
+        let b = x.to_bits();
         let (y, rare) = match self.rounding.mode {
-            RoundingMode::NearestEven => scalar::<Rne>(self, x.to_bits(), word),
-            RoundingMode::NearestAway => scalar::<Rna>(self, x.to_bits(), word),
-            RoundingMode::TowardZero => scalar::<Rtz>(self, x.to_bits(), word),
-            RoundingMode::TowardPositive => scalar::<Rup>(self, x.to_bits(), word),
-            RoundingMode::TowardNegative => scalar::<Rdn>(self, x.to_bits(), word),
-            RoundingMode::ToOdd => scalar::<Rto>(self, x.to_bits(), word),
-            RoundingMode::Stochastic { bits: None } => scalar::<Sr>(self, x.to_bits(), word),
-            RoundingMode::Stochastic { bits: Some(_) } => scalar::<SrBits>(self, x.to_bits(), word),
-            RoundingMode::StochasticEqual => scalar::<SrEq>(self, x.to_bits(), word),
+            RoundingMode::NearestEven => element::<Rne>(self, b, word),
+            RoundingMode::NearestAway => element::<Rna>(self, b, word),
+            RoundingMode::TowardZero => element::<Rtz>(self, b, word),
+            RoundingMode::TowardPositive => element::<Rup>(self, b, word),
+            RoundingMode::TowardNegative => element::<Rdn>(self, b, word),
+            RoundingMode::ToOdd => element::<Rto>(self, b, word),
+            RoundingMode::Stochastic { bits: None } => element::<Sr>(self, b, word),
+            RoundingMode::Stochastic { bits: Some(_) } => element::<SrBits>(self, b, word),
+            RoundingMode::StochasticEqual => element::<SrEq>(self, b, word),
         };
         if rare {
             return self.round_exact(x, &mut ElementStream::from_word(word));
@@ -157,11 +188,17 @@ impl Kernel {
         f64::from_bits(y)
     }
 
-    /// Whether the f64 with bits `b` lies in the format's normal range and at most its largest
-    /// finite magnitude (and is not negative in an unsigned format): [`ordinary_element`]
-    /// rounds it.
+    /// Whether `x` is ordinary: in the format's normal range and at most its largest finite
+    /// magnitude (and not negative in an unsigned format). Rounding it is a few integer
+    /// operations ([`Kernel::round_ordinary`]); it is also an f64 normal number.
     #[inline(always)]
-    pub(super) fn is_ordinary(&self, b: u64) -> bool {
+    pub fn is_ordinary(&self, x: f64) -> bool {
+        self.is_ordinary_bits(x.to_bits())
+    }
+
+    /// [`Kernel::is_ordinary`] on the bits of an f64.
+    #[inline(always)]
+    pub(super) fn is_ordinary_bits(&self, b: u64) -> bool {
         (b & self.ordinary_mask).wrapping_sub(self.min_normal) <= self.max - self.min_normal
     }
 
@@ -330,18 +367,6 @@ impl Mode for SrEq {
     #[inline(always)]
     fn away(_: &Kernel, rem: u64, _: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
         (rem != 0 && w >> 63 == 1, false)
-    }
-}
-
-/// One element outside a vector loop: a branch to the ordinary case, which is cheaper than
-/// the selects of the general case when the branch is predictable (model code, one value at a
-/// time).
-#[inline(always)]
-fn scalar<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
-    if k.is_ordinary(b) {
-        (ordinary_element::<M>(k, b, w), false)
-    } else {
-        element::<M>(k, b, w)
     }
 }
 
