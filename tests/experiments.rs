@@ -50,13 +50,13 @@ fn lorenz96_smoke_recipe_reports_thresholds_for_x0_and_energy() {
 
 #[test]
 fn full_lorenz_recipes_sweep_the_e11_family_with_rn_and_sr() {
-    for (name, formats) in [("lorenz63.toml", 25), ("lorenz96.toml", 21)] {
+    for (name, formats, members) in [("lorenz63.toml", 25, 3), ("lorenz96.toml", 21, 5)] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("experiments")
             .join(name);
         let (recipe, exp) = exp::load_recipe(&path).unwrap();
         assert_eq!(exp.kind(), name.trim_end_matches(".toml"));
-        assert_eq!(recipe.points().len(), formats * 2 * 3, "{name}");
+        assert_eq!(recipe.points().len(), formats * 2 * members, "{name}");
         let p = &recipe.points()[0];
         assert!(recipe.f64(p, "length").unwrap() >= 1000.0, "{name}");
     }

@@ -72,6 +72,13 @@ impl ClimateModel for L96 {
         vec![
             ParamSpec::new("k", Param::Int(40), "number of variables K"),
             ParamSpec::new("forcing", Param::Float(8.0), "forcing F"),
+            ParamSpec::new(
+                "attractor_spinup",
+                Param::Float(50.0),
+                "model time units of a double-precision run from F (one variable nudged by 0.01) \
+                 that gives the reference initial state, on the attractor: started at the \
+                 unstable fixed point F itself, low-precision round-to-nearest runs cannot leave it",
+            ),
         ]
     }
     fn variables(&self) -> Vec<&'static str> {
@@ -87,10 +94,28 @@ impl ClimateModel for L96 {
                 "k = {k}: Lorenz '96 needs at least 4 variables"
             )));
         }
-        // F everywhere but one variable nudged: the classic start.
+        // F everywhere but one variable nudged (the classic start), then carried onto the
+        // attractor in double precision.
         let f = recipe.f64(point, "forcing")?;
+        let dt = recipe.f64(point, "dt")?;
+        let time = recipe.f64(point, "attractor_spinup")?;
+        if !(dt > 0.0 && dt.is_finite()) {
+            return Err(Error::Invalid(format!(
+                "dt = {dt}: expected a finite time step > 0"
+            )));
+        }
+        if !(time >= 0.0 && time.is_finite()) {
+            return Err(Error::Invalid(format!(
+                "attractor_spinup = {time}: expected a finite number of model time units ≥ 0"
+            )));
+        }
+        let steps = (time / dt).round() as usize;
         let mut x = vec![f; k];
         x[0] += 0.01;
+        if steps > 0 {
+            let model = Lorenz96 { k, forcing: f };
+            model.run::<f64>(&x.clone(), dt, 0, steps, steps, |s| x.copy_from_slice(s));
+        }
         Ok(x)
     }
     fn simulate<R: Real>(
@@ -114,5 +139,52 @@ impl ClimateModel for L96 {
             out[1].push(e);
         });
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exp::Experiment;
+    use crate::experiments::climate::Climate;
+
+    fn recipe(params: &str) -> Recipe {
+        let text = format!(
+            "name = \"t\"\nkind = \"lorenz96\"\nseed = 1\ndescription = \"t\"\n[params]\n{params}\n"
+        );
+        let exp = Climate(L96);
+        Recipe::parse(&text, "t.toml", &exp.params()).unwrap()
+    }
+
+    /// The reference start is on the attractor, far from the fixed point F that the nudged
+    /// start sits next to; with no spin-up it is the nudged start itself.
+    #[test]
+    fn lorenz96_starts_on_the_attractor() {
+        let r = recipe("k = 40\nforcing = 8.0\nattractor_spinup = 50.0");
+        let p = &r.points()[0];
+        let x = L96.initial_state(&r, p).unwrap();
+        let spread = x.iter().map(|v| (v - 8.0).abs()).fold(0.0, f64::max);
+        assert!(spread > 3.0, "largest |x_k − F| = {spread}");
+        let r = recipe("k = 40\nforcing = 8.0\nattractor_spinup = 0.0");
+        let x = L96.initial_state(&r, &r.points()[0]).unwrap();
+        assert_eq!(x[0], 8.01);
+        assert!(x[1..].iter().all(|&v| v == 8.0));
+    }
+
+    #[test]
+    fn lorenz96_refuses_a_bad_spinup_or_time_step() {
+        for params in [
+            "attractor_spinup = -1.0",
+            "attractor_spinup = inf",
+            "dt = 0.0",
+        ] {
+            let r = recipe(params);
+            let e = L96
+                .initial_state(&r, &r.points()[0])
+                .unwrap_err()
+                .to_string();
+            let name = params.split(' ').next().unwrap();
+            assert!(e.contains(name), "{params}: {e}");
+        }
     }
 }
