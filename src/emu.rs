@@ -25,12 +25,12 @@ use crate::arith::{self, Unrounded};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::exact::Value;
-use crate::fast::{Kernel, Position};
+use crate::fast::{Kernel, Ordinary, Position};
 use crate::format::Format;
 use crate::mode::{Rounding, RoundingMode};
 use crate::real::Real;
 use crate::rng::{self, ElementStream};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAssign};
 
@@ -69,20 +69,44 @@ impl Context {
     }
 }
 
-/// The active context with its derived state.
+/// The active context with its derived state, for everything but the common case (see
+/// [`Hot`]).
 struct Active {
     ctx: Context,
     kernel: Kernel,
-    /// Position in the random stream: every rounding advances it by one.
-    draws: u64,
+    hot: Hot,
+    /// Which inexact f64 results round like the exact result.
+    between: Between,
+}
+
+/// What the common case of a basic operation reads — an ordinary result, correctly rounded by
+/// rounding the f64 result: a few words kept in their own thread-local `Cell`, so that an
+/// operation reads them without a borrow flag and without touching the rest of the context.
+#[derive(Clone, Copy)]
+struct Hot {
+    ordinary: Ordinary,
+    /// The stream's key.
+    key: u64,
     /// Whether the mode draws random words.
     stochastic: bool,
     /// Whether rounding an f64 result of + − × ÷ √ equals rounding the exact result.
     f64_is_exact_enough: bool,
     /// Whether the product of two format values is exact in f64 (2p ≤ 53).
     exact_products: bool,
-    /// Which inexact f64 results round like the exact result.
-    between: Between,
+}
+
+impl Hot {
+    /// The random word of the next rounding (0 for deterministic modes), advancing the stream.
+    #[inline(always)]
+    fn next_word(&self) -> u64 {
+        let k = DRAWS.get();
+        DRAWS.set(k + 1);
+        if self.stochastic {
+            rng::word(self.key, k)
+        } else {
+            0
+        }
+    }
 }
 
 /// Which inexact f64 results of a basic operation round like the exact result: those strictly
@@ -100,15 +124,21 @@ enum Between {
 
 thread_local! {
     static ACTIVE: RefCell<Option<Active>> = const { RefCell::new(None) };
+    static HOT: Cell<Option<Hot>> = const { Cell::new(None) };
+    /// Position in the random stream: every rounding advances it by one.
+    static DRAWS: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Runs `f` with `ctx` as this thread's `Emu` context, restoring the previous one afterwards
 /// (also if `f` panics). The random stream starts at position 0.
 pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
-    struct Restore(Option<Active>);
+    struct Restore(Option<Active>, u64);
     impl Drop for Restore {
         fn drop(&mut self) {
-            ACTIVE.with(|a| *a.borrow_mut() = self.0.take());
+            let active = self.0.take();
+            HOT.set(active.as_ref().map(|a| a.hot));
+            ACTIVE.with(|a| *a.borrow_mut() = active);
+            DRAWS.set(self.1);
         }
     }
     let p = ctx.format.precision();
@@ -118,71 +148,154 @@ pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
         RoundingMode::Stochastic { .. } => Between::Never,
         _ => Between::Inside,
     };
-    let active = Active {
-        ctx: *ctx,
-        kernel: Kernel::new(&ctx.format, &ctx.rounding)
-            .expect("Context::new checked that the format fits in f64"),
-        draws: 0,
+    let kernel = Kernel::new(&ctx.format, &ctx.rounding)
+        .expect("Context::new checked that the format fits in f64");
+    let hot = Hot {
+        ordinary: *kernel.ordinary(),
+        key: ctx.key,
         stochastic: ctx.rounding.mode.is_stochastic(),
         f64_is_exact_enough: ctx.rounding.mode == RoundingMode::NearestEven && 2 * p + 2 <= 53,
         exact_products: 2 * p <= 53,
+    };
+    let active = Active {
+        ctx: *ctx,
+        kernel,
+        hot,
         between,
     };
-    let _restore = Restore(ACTIVE.with(|a| a.borrow_mut().replace(active)));
+    HOT.set(Some(hot));
+    let previous = ACTIVE.with(|a| a.borrow_mut().replace(active));
+    let _restore = Restore(previous, DRAWS.replace(0));
     f()
 }
 
 /// Runs `g` on the active context (panics outside [`with_context`]: using `Emu` without a
 /// format is a programming error, like indexing out of bounds).
 #[inline(always)]
-fn active<T>(g: impl FnOnce(&mut Active) -> T) -> T {
-    ACTIVE.with(|a| {
-        let mut a = a.borrow_mut();
-        let active = a
-            .as_mut()
-            .expect("Emu arithmetic needs a context: wrap the code in anyfloat::emu::with_context");
-        g(active)
+fn active<T>(g: impl FnOnce(&Active) -> T) -> T {
+    ACTIVE.with(|a| match a.borrow().as_ref() {
+        Some(a) => g(a),
+        None => no_context(),
     })
 }
 
-impl Active {
-    /// A basic operation whose f64 result `s` is not an ordinary value rounded exactly (out of
-    /// line): the kernel's general rounding when [`Active::fast_ok`] allows, else the exact
-    /// path.
-    #[inline(never)]
-    fn other(
-        &mut self,
-        x: f64,
-        y: f64,
-        s: f64,
-        exact_in_f64: impl Fn(&Active, f64, f64, f64) -> bool,
-        exact: impl FnOnce(&Value, &Value, &Context) -> Unrounded,
-    ) -> f64 {
-        if self.fast_ok(s, || exact_in_f64(self, x, y, s)) {
-            return self.round(s);
+#[cold]
+fn no_context() -> ! {
+    panic!("Emu arithmetic needs a context: wrap the code in anyfloat::emu::with_context")
+}
+
+/// A basic operation whose f64 result `s` is not an ordinary value rounded exactly, out of line
+/// (a tail call with the operands still in their argument registers).
+#[inline(never)]
+fn other<O: BasicOp>(x: f64, y: f64, s: f64) -> f64 {
+    active(|a| {
+        if a.fast_ok(s, || O::exact_in_f64(a.hot.exact_products, x, y, s)) {
+            return a.round(s);
         }
-        let u = exact(&value(x), &value(y), &self.ctx);
-        self.finish(&u)
-    }
+        let u = O::exact(&value(x), &value(y), &a.ctx);
+        a.finish(&u)
+    })
+}
 
-    /// The random word of the next rounding (0 for deterministic modes), advancing the stream.
+/// A basic two-operand operation: its f64 version, the checks that its f64 result is exact, and
+/// the exact operation.
+trait BasicOp {
+    /// The operation in f64.
+    fn f64(x: f64, y: f64) -> f64;
+    /// Whether `s = f64(x, y)` is exact, for finite `s` at least `SAFE` in magnitude;
+    /// `exact_products` tells whether products of format values are exact in f64.
+    fn exact_in_f64(exact_products: bool, x: f64, y: f64, s: f64) -> bool;
+    /// [`BasicOp::exact_in_f64`] where it needs no function call, else `false`.
+    fn exact_without_calls(exact_products: bool, x: f64, y: f64, s: f64) -> bool;
+    /// The exact operation.
+    fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded;
+}
+
+struct AddOp;
+impl BasicOp for AddOp {
     #[inline(always)]
-    fn next_word(&mut self) -> u64 {
-        let w = if self.stochastic {
-            rng::word(self.ctx.key, self.draws)
-        } else {
-            0
-        };
-        self.draws += 1;
-        w
+    fn f64(x: f64, y: f64) -> f64 {
+        x + y
     }
+    #[inline(always)]
+    fn exact_in_f64(_: bool, x: f64, y: f64, s: f64) -> bool {
+        sum_is_exact(x, y, s)
+    }
+    #[inline(always)]
+    fn exact_without_calls(_: bool, x: f64, y: f64, s: f64) -> bool {
+        sum_is_exact(x, y, s)
+    }
+    fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded {
+        arith::add(x, y, ctx.rounding.mode)
+    }
+}
 
+struct SubOp;
+impl BasicOp for SubOp {
+    #[inline(always)]
+    fn f64(x: f64, y: f64) -> f64 {
+        x - y
+    }
+    #[inline(always)]
+    fn exact_in_f64(_: bool, x: f64, y: f64, s: f64) -> bool {
+        sum_is_exact(x, -y, s)
+    }
+    #[inline(always)]
+    fn exact_without_calls(_: bool, x: f64, y: f64, s: f64) -> bool {
+        sum_is_exact(x, -y, s)
+    }
+    fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded {
+        arith::sub(x, y, ctx.rounding.mode)
+    }
+}
+
+struct MulOp;
+impl BasicOp for MulOp {
+    #[inline(always)]
+    fn f64(x: f64, y: f64) -> f64 {
+        x * y
+    }
+    #[inline(always)]
+    fn exact_in_f64(exact_products: bool, x: f64, y: f64, s: f64) -> bool {
+        exact_products || x.mul_add(y, -s) == 0.0
+    }
+    #[inline(always)]
+    fn exact_without_calls(exact_products: bool, _: f64, _: f64, _: f64) -> bool {
+        exact_products
+    }
+    fn exact(x: &Value, y: &Value, _: &Context) -> Unrounded {
+        arith::mul(x, y)
+    }
+}
+
+struct DivOp;
+impl BasicOp for DivOp {
+    #[inline(always)]
+    fn f64(x: f64, y: f64) -> f64 {
+        x / y
+    }
+    #[inline(always)]
+    fn exact_in_f64(_: bool, x: f64, y: f64, s: f64) -> bool {
+        // The remainder x − s·y is exact when x is not tiny either.
+        x.abs() >= SAFE && (-s).mul_add(y, x) == 0.0
+    }
+    #[inline(always)]
+    fn exact_without_calls(_: bool, _: f64, _: f64, _: f64) -> bool {
+        false
+    }
+    fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded {
+        arith::div(x, y, ctx.format.precision())
+    }
+}
+
+impl Active {
     /// Rounds an exact result into the format, as an f64.
-    fn finish(&mut self, u: &Unrounded) -> f64 {
+    fn finish(&self, u: &Unrounded) -> f64 {
         let fmt = self.ctx.format;
         // The k-th rounding (exact or not) draws from position k of the stream.
-        let mut rng = ElementStream::new(self.ctx.key, self.draws);
-        self.draws += 1;
+        let k = DRAWS.get();
+        DRAWS.set(k + 1);
+        let mut rng = ElementStream::new(self.ctx.key, k);
         let r = arith::finish(&fmt, u, &self.ctx.rounding, &mut rng);
         codec::to_f64(&fmt, r.value)
     }
@@ -190,8 +303,8 @@ impl Active {
     /// Rounds the value of an f64 into the format (the fast kernel; the same result and the
     /// same stream position as [`Active::finish`]).
     #[inline(always)]
-    fn round(&mut self, x: f64) -> f64 {
-        let w = self.next_word();
+    fn round(&self, x: f64) -> f64 {
+        let w = self.hot.next_word();
         self.kernel.round_f64(x, w)
     }
 
@@ -200,7 +313,7 @@ impl Active {
     /// at least `SAFE` in magnitude, where the error-free transformations are exact.
     #[inline(always)]
     fn fast_ok(&self, s: f64, exact: impl FnOnce() -> bool) -> bool {
-        if self.f64_is_exact_enough {
+        if self.hot.f64_is_exact_enough {
             // The double-rounding theorem needs s away from f64's subnormal range.
             return s == 0.0 || !s.is_finite() || s.abs() >= SAFE;
         }
@@ -249,32 +362,23 @@ impl Emu {
         Emu(active(|a| a.round(x)))
     }
 
-    /// A basic operation: `fast` in f64 and `exact_in_f64(active, x, y, s)` to tell whether its
-    /// result `s` is exact, else `exact` (the integer path).
-    /// (Generic closures, not function pointers, so that the f64 operation and its checks
-    /// inline into model code.)
+    /// The basic operation `O` on `self` and `rhs`.
     #[inline(always)]
-    fn binary(
-        self,
-        rhs: Emu,
-        fast: impl FnOnce(f64, f64) -> f64,
-        exact_in_f64: impl Fn(&Active, f64, f64, f64) -> bool,
-        exact: impl FnOnce(&Value, &Value, &Context) -> Unrounded,
-    ) -> Emu {
+    fn binary<O: BasicOp>(self, rhs: Emu) -> Emu {
         let (x, y) = (self.0, rhs.0);
-        let s = fast(x, y);
-        active(move |a| {
-            // The common case first, with one range check: an ordinary result (see
-            // `Kernel::round_ordinary`) that is correctly rounded by the theorem or exact.
-            // Ordinary results are f64 normal numbers, which is all the theorem needs.
-            if a.kernel.is_ordinary(s)
-                && (a.f64_is_exact_enough || (s.abs() >= SAFE && exact_in_f64(a, x, y, s)))
-            {
-                let w = a.next_word();
-                return Emu(a.kernel.round_ordinary(s, w));
-            }
-            Emu(a.other(x, y, s, exact_in_f64, exact))
-        })
+        let s = O::f64(x, y);
+        // The common case first, with one range check: an ordinary result that is correctly
+        // rounded by the theorem or exact. Ordinary results are f64 normal numbers, which is
+        // all the theorem needs. Nothing here calls a function (f64 `mul_add` is a libm call
+        // on the x86-64 baseline): a call would make the compiler keep x and y in memory.
+        if let Some(h) = HOT.get()
+            && h.ordinary.is_ordinary(s)
+            && (h.f64_is_exact_enough
+                || (s.abs() >= SAFE && O::exact_without_calls(h.exact_products, x, y, s)))
+        {
+            return Emu(h.ordinary.round(s, h.next_word()));
+        }
+        Emu(other::<O>(x, y, s))
     }
 
     /// An elementary function: evaluated in f64, then rounded once.
@@ -298,49 +402,28 @@ impl fmt::Display for Emu {
 impl Add for Emu {
     type Output = Emu;
     fn add(self, rhs: Emu) -> Emu {
-        self.binary(
-            rhs,
-            |x, y| x + y,
-            |_, x, y, s| sum_is_exact(x, y, s),
-            |x, y, c| arith::add(x, y, c.rounding.mode),
-        )
+        self.binary::<AddOp>(rhs)
     }
 }
 
 impl Sub for Emu {
     type Output = Emu;
     fn sub(self, rhs: Emu) -> Emu {
-        self.binary(
-            rhs,
-            |x, y| x - y,
-            |_, x, y, s| sum_is_exact(x, -y, s),
-            |x, y, c| arith::sub(x, y, c.rounding.mode),
-        )
+        self.binary::<SubOp>(rhs)
     }
 }
 
 impl Mul for Emu {
     type Output = Emu;
     fn mul(self, rhs: Emu) -> Emu {
-        self.binary(
-            rhs,
-            |x, y| x * y,
-            |a, x, y, s| a.exact_products || x.mul_add(y, -s) == 0.0,
-            |x, y, _| arith::mul(x, y),
-        )
+        self.binary::<MulOp>(rhs)
     }
 }
 
 impl Div for Emu {
     type Output = Emu;
     fn div(self, rhs: Emu) -> Emu {
-        self.binary(
-            rhs,
-            |x, y| x / y,
-            // The remainder x − s·y is exact when x is not tiny either.
-            |_, x, y, s| x.abs() >= SAFE && (-s).mul_add(y, x) == 0.0,
-            |x, y, c| arith::div(x, y, c.format.precision()),
-        )
+        self.binary::<DivOp>(rhs)
     }
 }
 

@@ -14,7 +14,7 @@ use super::Lane;
 use super::kernel::{Kernel, Mode, element, ordinary_element};
 use crate::rng;
 
-/// Elements per block: the loops check a whole block for [`Kernel::is_ordinary`] and round it
+/// Elements per block: the loops check a whole block for [`Ordinary::is_ordinary`] and round it
 /// with [`ordinary_element`] when every element is. One AVX-512 vector of f64 for the
 /// deterministic modes (fewer mixed blocks); two for the stochastic ones, whose generator's
 /// long multiply latency wants two independent vectors in flight (measured in-cache with
@@ -41,9 +41,9 @@ fn block<M: Mode, T: Lane, const BLOCK: usize>(
         }
     };
     if src.len() == BLOCK
-        && src
-            .iter()
-            .fold(true, |all, x| all & k.is_ordinary_bits(x.to_f64_bits()))
+        && src.iter().fold(true, |all, x| {
+            all & k.ordinary().is_ordinary_bits(x.to_f64_bits())
+        })
     {
         for (j, (x, y)) in src.iter().zip(dst.iter_mut()).enumerate() {
             *y = T::from_f64_bits(ordinary_element::<M>(k, x.to_f64_bits(), word(j)));

@@ -34,28 +34,18 @@ const INF: u64 = 0x7FF0_0000_0000_0000;
 pub struct Kernel {
     format: Format,
     rounding: Rounding,
-    /// Bits dropped in the normal range: 52 − M.
-    s0: u64,
+    /// The rounding of ordinary values.
+    ord: Ordinary,
     /// f64 exponent field of the format's smallest normal (2^emin); below it `d = dsub − max(F, 1)`.
     fmin: u64,
     /// `qlow + 1075`, where `2^qlow` is the grid step below the normal range.
     dsub: u64,
-    /// Bits of the largest finite magnitude: a rounded magnitude above it overflows.
-    max: u64,
-    /// Bits of the smallest normal magnitude 2^emin: elements `b` with
-    /// `(b & ordinary_mask) − min_normal ≤ max − min_normal` are ordinary.
-    min_normal: u64,
-    /// `!SIGN` for signed formats; all ones for unsigned ones, where a negative element is not
-    /// ordinary (it is invalid or rounds to zero).
-    ordinary_mask: u64,
     /// Bits of one grid step `2^qlow`.
     step: u64,
     /// Magnitudes below this (bits) become ± the smallest value (formats without zero), else 0.
     below_smallest: u64,
     /// All ones for unsigned formats: negative nonzero values are invalid.
     unsigned: u64,
-    /// Random bits of `sr:<r>` (r), 64 otherwise.
-    r: u64,
     /// The results of special cases, per sign ([+, −]), as f64 bits.
     rounded_zero: [u64; 2],
     input_zero: [u64; 2],
@@ -97,19 +87,22 @@ impl Kernel {
         Ok(Kernel {
             format: *fmt,
             rounding: *rounding,
-            s0: (52 - m) as u64,
+            ord: Ordinary {
+                mode: rounding.mode,
+                s0: (52 - m) as u64,
+                r: match rounding.mode {
+                    RoundingMode::Stochastic { bits: Some(r) } => r as u64,
+                    _ => 64,
+                },
+                max: codec::to_f64(fmt, fmt.max_finite_magnitude_code()).to_bits(),
+                min_normal: pow2(emin),
+                ordinary_mask: if fmt.is_signed() { !SIGN } else { u64::MAX },
+            },
             fmin: (emin + 1023) as u64,
             dsub: (qlow + 1075) as u64,
-            max: codec::to_f64(fmt, fmt.max_finite_magnitude_code()).to_bits(),
-            min_normal: pow2(emin),
-            ordinary_mask: if fmt.is_signed() { !SIGN } else { u64::MAX },
             step: pow2(qlow),
             below_smallest: if fmt.has_zero() { 0 } else { pow2(emin) },
             unsigned: if fmt.is_signed() { 0 } else { u64::MAX },
-            r: match rounding.mode {
-                RoundingMode::Stochastic { bits: Some(r) } => r as u64,
-                _ => 64,
-            },
             rounded_zero,
             input_zero: per_sign(&|neg| core(Value::Finite(Exact::zero(neg)))),
             smallest: per_sign(&|neg| {
@@ -143,27 +136,10 @@ impl Kernel {
         // Model code rounds one value at a time and mostly ordinary ones: a predictable branch
         // to the few operations of the ordinary case, small enough to inline into every
         // `Emu` operation, and everything else out of line.
-        if !self.is_ordinary(x) {
+        if !self.ord.is_ordinary(x) {
             return self.round_general(x, word);
         }
-        self.round_ordinary(x, word)
-    }
-
-    /// [`Kernel::round_f64`] for an ordinary `x` ([`Kernel::is_ordinary`]).
-    #[inline(always)]
-    pub fn round_ordinary(&self, x: f64, word: u64) -> f64 {
-        let b = x.to_bits();
-        f64::from_bits(match self.rounding.mode {
-            RoundingMode::NearestEven => Rne::ordinary(self, b, word),
-            RoundingMode::NearestAway => Rna::ordinary(self, b, word),
-            RoundingMode::TowardZero => Rtz::ordinary(self, b, word),
-            RoundingMode::TowardPositive => Rup::ordinary(self, b, word),
-            RoundingMode::TowardNegative => Rdn::ordinary(self, b, word),
-            RoundingMode::ToOdd => Rto::ordinary(self, b, word),
-            RoundingMode::Stochastic { bits: None } => Sr::ordinary(self, b, word),
-            RoundingMode::Stochastic { bits: Some(_) } => SrBits::ordinary(self, b, word),
-            RoundingMode::StochasticEqual => SrEq::ordinary(self, b, word),
-        })
+        self.ord.round(x, word)
     }
 
     /// [`Kernel::round_f64`] for any element: the general element function, and the core for
@@ -188,18 +164,9 @@ impl Kernel {
         f64::from_bits(y)
     }
 
-    /// Whether `x` is ordinary: in the format's normal range and at most its largest finite
-    /// magnitude (and not negative in an unsigned format). Rounding it is a few integer
-    /// operations ([`Kernel::round_ordinary`]); it is also an f64 normal number.
-    #[inline(always)]
-    pub fn is_ordinary(&self, x: f64) -> bool {
-        self.is_ordinary_bits(x.to_bits())
-    }
-
-    /// [`Kernel::is_ordinary`] on the bits of an f64.
-    #[inline(always)]
-    pub(super) fn is_ordinary_bits(&self, b: u64) -> bool {
-        (b & self.ordinary_mask).wrapping_sub(self.min_normal) <= self.max - self.min_normal
+    /// The kernel's rounding of ordinary values.
+    pub fn ordinary(&self) -> &Ordinary {
+        &self.ord
     }
 
     /// Where the finite `x` lies relative to the format's grid (the grid of the core's
@@ -229,7 +196,7 @@ impl Kernel {
         let d = if f < self.fmin {
             self.dsub - feff
         } else {
-            self.s0
+            self.ord.s0
         };
         (sig & ((1u64 << d.min(63)) - 1), d)
     }
@@ -239,6 +206,57 @@ impl Kernel {
     pub(super) fn round_exact(&self, x: f64, rng: &mut ElementStream) -> f64 {
         let code = round_value(&self.format, &Value::from_f64(x), &self.rounding, rng).value;
         codec::to_f64(&self.format, code)
+    }
+}
+
+/// The rounding of ordinary values — in the format's normal range, at most its largest finite
+/// magnitude, and not negative in an unsigned format — where `d = 52 − M` is constant and
+/// nothing special can happen: a few integer operations. Small and `Copy`, so that `Emu` can
+/// keep it in a thread-local cell and read it on every operation.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Ordinary {
+    mode: RoundingMode,
+    /// Bits dropped: 52 − M.
+    s0: u64,
+    /// Random bits of `sr:<r>` (r), 64 otherwise.
+    r: u64,
+    /// Bits of the largest finite magnitude (a rounded magnitude above it overflows).
+    max: u64,
+    /// Bits of the smallest normal magnitude 2^emin.
+    min_normal: u64,
+    /// `!SIGN` for signed formats; all ones for unsigned ones, where a negative element is not
+    /// ordinary (it is invalid or rounds to zero).
+    ordinary_mask: u64,
+}
+
+impl Ordinary {
+    /// Whether `x` is ordinary. An ordinary value is also an f64 normal number.
+    #[inline(always)]
+    pub fn is_ordinary(&self, x: f64) -> bool {
+        self.is_ordinary_bits(x.to_bits())
+    }
+
+    /// [`Ordinary::is_ordinary`] on the bits of an f64.
+    #[inline(always)]
+    pub(super) fn is_ordinary_bits(&self, b: u64) -> bool {
+        (b & self.ordinary_mask).wrapping_sub(self.min_normal) <= self.max - self.min_normal
+    }
+
+    /// Rounds the ordinary `x` (as [`Kernel::round_f64`] would).
+    #[inline(always)]
+    pub fn round(&self, x: f64, word: u64) -> f64 {
+        let b = x.to_bits();
+        f64::from_bits(match self.mode {
+            RoundingMode::NearestEven => Rne::ordinary(self, b, word),
+            RoundingMode::NearestAway => Rna::ordinary(self, b, word),
+            RoundingMode::TowardZero => Rtz::ordinary(self, b, word),
+            RoundingMode::TowardPositive => Rup::ordinary(self, b, word),
+            RoundingMode::TowardNegative => Rdn::ordinary(self, b, word),
+            RoundingMode::ToOdd => Rto::ordinary(self, b, word),
+            RoundingMode::Stochastic { bits: None } => Sr::ordinary(self, b, word),
+            RoundingMode::Stochastic { bits: Some(_) } => SrBits::ordinary(self, b, word),
+            RoundingMode::StochasticEqual => SrEq::ordinary(self, b, word),
+        })
     }
 }
 
@@ -261,12 +279,12 @@ pub(super) trait Mode {
     /// clamped width `dc = min(d, 63)`, the parity of the kept part, the sign and the random word:
     /// whether to round away, and whether the element is rare (only exact `sr`: the first word
     /// equals the remainder's first 64 bits and more bits follow, so the core draws again).
-    fn away(k: &Kernel, rem: u64, d: u64, dc: u64, odd: bool, neg: bool, w: u64) -> (bool, bool);
+    fn away(k: &Ordinary, rem: u64, d: u64, dc: u64, odd: bool, neg: bool, w: u64) -> (bool, bool);
 
     /// The rounding of an ordinary element with bits `b` (see [`ordinary_element`]), as
     /// straight-line arithmetic so that a block of them vectorises without masks.
     #[inline(always)]
-    fn ordinary(k: &Kernel, b: u64, w: u64) -> u64 {
+    fn ordinary(k: &Ordinary, b: u64, w: u64) -> u64 {
         let low = (1u64 << k.s0) - 1;
         let rem = b & low;
         let (away, _) = Self::away(k, rem, k.s0, k.s0, kept_is_odd(k, b), b & SIGN != 0, w);
@@ -283,7 +301,7 @@ macro_rules! deterministic {
             const RANDOM: bool = false;
             #[inline(always)]
             fn away(
-                _: &Kernel,
+                _: &Ordinary,
                 $rem: u64,
                 _: u64,
                 dc: u64,
@@ -296,7 +314,7 @@ macro_rules! deterministic {
             }
             $(
                 #[inline(always)]
-                fn ordinary($k: &Kernel, $b: u64, _: u64) -> u64 {
+                fn ordinary($k: &Ordinary, $b: u64, _: u64) -> u64 {
                     $ordinary
                 }
             )?
@@ -333,7 +351,7 @@ pub(super) struct Sr;
 impl Mode for Sr {
     const RANDOM: bool = true;
     #[inline(always)]
-    fn away(_: &Kernel, rem: u64, d: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
+    fn away(_: &Ordinary, rem: u64, d: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
         // rem < 2^min(d, 53); with d = 0 it is 0, so clamping the left shift to 63 is harmless.
         let window = if d >= 64 {
             rem >> (d - 64).min(63)
@@ -349,7 +367,7 @@ pub(super) struct SrBits;
 impl Mode for SrBits {
     const RANDOM: bool = true;
     #[inline(always)]
-    fn away(k: &Kernel, rem: u64, d: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
+    fn away(k: &Ordinary, rem: u64, d: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
         let r = k.r;
         let top = if d >= r {
             rem >> (d - r).min(63)
@@ -365,23 +383,23 @@ pub(super) struct SrEq;
 impl Mode for SrEq {
     const RANDOM: bool = true;
     #[inline(always)]
-    fn away(_: &Kernel, rem: u64, _: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
+    fn away(_: &Ordinary, rem: u64, _: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
         (rem != 0 && w >> 63 == 1, false)
     }
 }
 
-/// Rounds an ordinary element (see [`Kernel::is_ordinary`]) with bits `b`: `d = s0`, the sign
+/// Rounds an ordinary element (see [`Ordinary::is_ordinary`]) with bits `b`: `d = s0`, the sign
 /// bit rides along, a carry out of the kept bits is the carry into the exponent, and the result
 /// cannot overflow (the largest finite value is on the grid). Never rare: `d ≤ 52`.
 #[inline(always)]
 pub(super) fn ordinary_element<M: Mode>(k: &Kernel, b: u64, w: u64) -> u64 {
-    M::ordinary(k, b, w)
+    M::ordinary(&k.ord, b, w)
 }
 
 /// Whether the kept significand of the ordinary element `b` is odd: bit `s0` of the
 /// significand, which for `s0 = 52` (precision 1) is the hidden bit, always set.
 #[inline(always)]
-fn kept_is_odd(k: &Kernel, b: u64) -> bool {
+fn kept_is_odd(k: &Ordinary, b: u64) -> bool {
     ((b | 1 << 52) >> k.s0) & 1 == 1
 }
 
@@ -399,12 +417,12 @@ pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
     let f = a >> 52;
     let sig = (a & MANT) | (((f != 0) as u64) << 52);
     let feff = f.max(1);
-    let d = if f < k.fmin { k.dsub - feff } else { k.s0 };
+    let d = if f < k.fmin { k.dsub - feff } else { k.ord.s0 };
     let dc = d.min(63);
     let low = (1u64 << dc) - 1;
     let rem = sig & low;
     let odd = (sig >> dc) & 1 == 1;
-    let (away, rare) = M::away(k, rem, d, dc, odd, neg, w);
+    let (away, rare) = M::away(&k.ord, rem, d, dc, odd, neg, w);
     let in_grid = d <= 52;
     let kept = pick(in_grid, a & !low, 0);
     let up = pick(in_grid, 1u64 << dc, k.step);
@@ -413,7 +431,7 @@ pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
     let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
     let mut y = pick(r == 0, signed(k.rounded_zero), r | (b & SIGN));
     y = pick(a < k.below_smallest, signed(k.smallest), y);
-    y = pick(r > k.max, signed(k.overflow), y);
+    y = pick(r > k.ord.max, signed(k.overflow), y);
     y = pick(neg & (k.unsigned != 0), k.invalid, y);
     y = pick(a == 0, signed(k.input_zero), y);
     y = pick(a == INF, signed(k.inf), y);

@@ -19,8 +19,8 @@ mod dispatch;
 mod kernel;
 
 pub use dispatch::isa;
-pub use kernel::Kernel;
 pub(crate) use kernel::Position;
+pub use kernel::{Kernel, Ordinary};
 
 use crate::error::{Error, Result};
 use crate::format::Format;
