@@ -96,16 +96,23 @@ struct Hot {
 }
 
 impl Hot {
-    /// The random word of the next rounding (0 for deterministic modes), advancing the stream.
+    /// The random word of the next rounding, advancing the stream (0 for deterministic modes,
+    /// whose roundings draw nothing and leave the position alone).
     #[inline(always)]
     fn next_word(&self) -> u64 {
-        let k = DRAWS.get();
-        DRAWS.set(k + 1);
         if self.stochastic {
-            rng::word(self.key, k)
+            rng::word(self.key, self.next_position())
         } else {
             0
         }
+    }
+
+    /// The stream position of the next rounding, advancing it (stochastic modes only).
+    #[inline(always)]
+    fn next_position(&self) -> u64 {
+        let k = DRAWS.get();
+        DRAWS.set(k + 1);
+        k
     }
 }
 
@@ -182,6 +189,22 @@ fn active<T>(g: impl FnOnce(&Active) -> T) -> T {
 #[cold]
 fn no_context() -> ! {
     panic!("Emu arithmetic needs a context: wrap the code in anyfloat::emu::with_context")
+}
+
+/// Rounds `x` into the current format: the fast way when it is ordinary.
+#[inline(always)]
+fn round_current(x: f64) -> f64 {
+    if let Some(h) = HOT.get()
+        && h.ordinary.is_ordinary(x)
+    {
+        return h.ordinary.round(x, h.next_word());
+    }
+    round_other(x)
+}
+
+#[inline(never)]
+fn round_other(x: f64) -> f64 {
+    active(|a| a.round(x))
 }
 
 /// A basic operation whose f64 result `s` is not an ordinary value rounded exactly, out of line
@@ -293,8 +316,11 @@ impl Active {
     fn finish(&self, u: &Unrounded) -> f64 {
         let fmt = self.ctx.format;
         // The k-th rounding (exact or not) draws from position k of the stream.
-        let k = DRAWS.get();
-        DRAWS.set(k + 1);
+        let k = if self.hot.stochastic {
+            self.hot.next_position()
+        } else {
+            0
+        };
         let mut rng = ElementStream::new(self.ctx.key, k);
         let r = arith::finish(&fmt, u, &self.ctx.rounding, &mut rng);
         codec::to_f64(&fmt, r.value)
@@ -359,7 +385,7 @@ impl Emu {
 
     /// The value rounded into the current format.
     pub fn new(x: f64) -> Emu {
-        Emu(active(|a| a.round(x)))
+        Emu(round_current(x))
     }
 
     /// The basic operation `O` on `self` and `rhs`.
@@ -383,7 +409,7 @@ impl Emu {
 
     /// An elementary function: evaluated in f64, then rounded once.
     fn function(self, f64_version: fn(f64) -> f64) -> Emu {
-        active(|a| Emu(a.round(f64_version(self.0))))
+        Emu(round_current(f64_version(self.0)))
     }
 }
 
@@ -460,8 +486,14 @@ impl Real for Emu {
         self.0
     }
     fn sqrt(&self) -> Emu {
+        let s = self.0.sqrt();
+        if let Some(h) = HOT.get()
+            && h.f64_is_exact_enough
+            && h.ordinary.is_ordinary(s)
+        {
+            return Emu(h.ordinary.round(s, h.next_word()));
+        }
         active(|a| {
-            let s = self.0.sqrt();
             // The residual x − s² is exact when x is not tiny (as for ÷); below that it can
             // underflow to zero although s² ≠ x.
             if a.fast_ok(s, || self.0 >= SAFE && (-s).mul_add(s, self.0) == 0.0) {
