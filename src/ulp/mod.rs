@@ -801,38 +801,46 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
                     Some(j) => j,
                     None => reference.judge_mpfr(&codes[k..=k], y)?,
                 };
-                match j.ulp {
-                    // The common case, finite and correctly rounded: `tally` for it.
-                    Some(ulp) if !j.mpfr && y.to_bits() == j.correct.to_bits() => {
-                        acc.inputs += 1;
-                        acc.measured += 1;
-                        acc.sum_ulp += ulp;
-                        if ulp > acc.max_ulp || acc.argmax.is_none() {
-                            acc.max_ulp = ulp;
-                            acc.argmax = Some(At {
-                                codes: [code, 0],
-                                y,
-                                correct: y,
-                            });
-                        }
-                        if acc.argmax_distance.is_none() {
-                            acc.argmax_distance = Some(At {
-                                codes: [code, 0],
-                                y,
-                                correct: y,
-                            });
-                        }
-                        acc.hist_a[bin_a(ulp)] += 1;
-                        acc.hist_b[0] += 1;
-                        if let Some(b) = bucket_of(acc, code, x) {
-                            let b = &mut acc.buckets[b];
-                            b.inputs += 1;
-                            b.measured += 1;
-                            b.max_ulp = b.max_ulp.max(ulp);
-                            b.sum_ulp += ulp;
-                        }
+                let cr = j.correct;
+                let same = y.to_bits() == cr.to_bits() || (y.is_nan() && cr.is_nan());
+                if j.mpfr || !same {
+                    tally(acc, [code, 0], x, y, j);
+                } else {
+                    // `tally` for the common case, the correctly rounded result: no mismatch,
+                    // distance 0, error (a) that of the reference if finite, else (the same
+                    // infinity or NaN) 0.
+                    let ulp = if y.is_finite() {
+                        j.ulp.unwrap_or(f64::INFINITY)
+                    } else {
+                        0.0
+                    };
+                    acc.inputs += 1;
+                    acc.measured += 1;
+                    acc.sum_ulp += ulp;
+                    if ulp > acc.max_ulp || acc.argmax.is_none() {
+                        acc.max_ulp = ulp;
+                        acc.argmax = Some(At {
+                            codes: [code, 0],
+                            y,
+                            correct: cr,
+                        });
                     }
-                    _ => tally(acc, [code, 0], x, y, j),
+                    if acc.argmax_distance.is_none() {
+                        acc.argmax_distance = Some(At {
+                            codes: [code, 0],
+                            y,
+                            correct: cr,
+                        });
+                    }
+                    acc.hist_a[bin_a(ulp)] += 1;
+                    acc.hist_b[0] += 1;
+                    if let Some(b) = bucket_of(acc, code, x) {
+                        let b = &mut acc.buckets[b];
+                        b.inputs += 1;
+                        b.measured += 1;
+                        b.max_ulp = b.max_ulp.max(ulp);
+                        b.sum_ulp += ulp;
+                    }
                 }
             }
             i += len as u64;
