@@ -761,7 +761,7 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
     // runs: the operands of a run, then the implementation and the f64 reference on all of them
     // (one dynamic call, tight libm loops), then the judgements and tallies in input order —
     // the same arithmetic in the same order as `one`, so the same report.
-    let libm = match (arity, reference.f64_function()) {
+    let libm = match (arity, reference.libm_function()) {
         (1, Some(reference::F64Fn::One(g))) if cfg.runs => Some(g),
         _ => None,
     };

@@ -119,6 +119,28 @@ pub struct Fast {
     pub straddle: bool,
 }
 
+/// The fast path's decision from the f64 value `r` (not NaN): whether the interval around it
+/// that holds f(x) rounds to one value of `grid` in `mode`.
+fn interval_decision(grid: &Grid, mode: RoundingMode, r: f64) -> Option<Fast> {
+    let (lo, hi) = if r.is_infinite() {
+        (f64::MAX, f64::MAX)
+    } else {
+        let a = r.abs();
+        (
+            (a - (a * REL + ABS)).max(f64::from_bits(1)),
+            a + (a * REL + ABS),
+        )
+    };
+    let sign = if r.is_sign_negative() { -1.0 } else { 1.0 };
+    let (lo, hi) = (sign * lo, sign * hi);
+    let (cl, ch) = (grid.round(lo, mode), grid.round(hi, mode));
+    (cl == ch).then_some(Fast {
+        correct: cl,
+        exact: r,
+        straddle: grid.quantum_exp(lo) != grid.quantum_exp(hi),
+    })
+}
+
 /// The reference for one function in one format and rounding.
 #[derive(Clone)]
 pub struct Reference {
@@ -126,6 +148,9 @@ pub struct Reference {
     fmt: Format,
     rounding: Rounding,
     fast: Option<(Grid, F64Fn)>,
+    /// [`interval_decision`] at r = +0 and −0, whose interval is all f64 subnormals, slow to
+    /// compute with (exp underflows to 0 for a quarter of the binary32 inputs).
+    at_zero: [Option<Fast>; 2],
 }
 
 impl Reference {
@@ -145,13 +170,16 @@ impl Reference {
         }
         let grid_ok =
             fast && rounding.overflow == Overflow::Ieee && rounding.mode != RoundingMode::ToOdd;
+        let fast = Grid::new(fmt)
+            .filter(|_| grid_ok)
+            .map(|g| (g, f64_function(f)));
+        let at_zero = |r: f64| fast.and_then(|(g, _)| interval_decision(&g, rounding.mode, r));
         Ok(Reference {
             f,
             fmt: *fmt,
             rounding: *rounding,
-            fast: Grid::new(fmt)
-                .filter(|_| grid_ok)
-                .map(|g| (g, f64_function(f))),
+            fast,
+            at_zero: [at_zero(0.0), at_zero(-0.0)],
         })
     }
 
@@ -160,16 +188,16 @@ impl Reference {
         self.fast.as_ref().map(|(g, _)| g)
     }
 
-    /// The f64 libm value at `args` the fast path decides from (NaN without a fast path): the
-    /// scan computes a run of them at once, then [`Reference::judge_with`] each.
+    /// The f64 libm value at `args` the fast path decides from (NaN without a fast path).
     pub fn f64_value(&self, args: &[f64]) -> f64 {
         self.fast
             .as_ref()
             .map_or(f64::NAN, |(_, func)| func.eval(args))
     }
 
-    /// The f64 libm function the fast path decides from, if the fast path is on.
-    pub fn f64_function(&self) -> Option<F64Fn> {
+    /// The f64 libm function the fast path decides from, if the fast path is on: the scan
+    /// computes a run of values with it, then [`Reference::judge_fast`] each.
+    pub fn libm_function(&self) -> Option<F64Fn> {
         self.fast.as_ref().map(|(_, func)| *func)
     }
 
@@ -200,24 +228,10 @@ impl Reference {
                 straddle: false,
             });
         }
-        let mode = self.rounding.mode;
-        let (lo, hi) = if r.is_infinite() {
-            (f64::MAX, f64::MAX)
-        } else {
-            let a = r.abs();
-            (
-                (a - (a * REL + ABS)).max(f64::from_bits(1)),
-                a + (a * REL + ABS),
-            )
-        };
-        let sign = if r.is_sign_negative() { -1.0 } else { 1.0 };
-        let (lo, hi) = (sign * lo, sign * hi);
-        let (cl, ch) = (grid.round(lo, mode), grid.round(hi, mode));
-        (cl == ch).then_some(Fast {
-            correct: cl,
-            exact: r,
-            straddle: grid.quantum_exp(lo) != grid.quantum_exp(hi),
-        })
+        if r == 0.0 {
+            return self.at_zero[usize::from(r.is_sign_negative())];
+        }
+        interval_decision(grid, self.rounding.mode, r)
     }
 
     /// Operands whose exact result the fast path's interval cannot represent: exact zeros at
