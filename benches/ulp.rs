@@ -1,7 +1,8 @@
 //! ULP measurement throughput: one iteration measures every binary32 input in [1, 2) (2^23
 //! inputs, exhaustive) of a function against its correctly rounded result, on all cores; the
 //! time per element is the cost of one input of an exhaustive binary32 scan (×2^32 for all).
-//! Beside it, the libm calls alone (f32 function and the f64 reference) as the floor.
+//! Beside it, exp one input at a time (the general path the runs replace) and the libm calls
+//! alone (f32 function and the f64 reference, one thread) as the floor.
 
 use anyfloat::Format;
 use anyfloat::oracle::Function;
@@ -30,6 +31,14 @@ fn scan(c: &mut Criterion) {
             b.iter(|| ulp::measure(black_box(&cfg), &UnaryF32(imp)).unwrap())
         });
     }
+    let general = Config {
+        range: Some((1.0, 1.9999999)),
+        runs: false,
+        ..Config::new(Function::Exp, Format::binary32())
+    };
+    group.bench_function("measure exp, one input at a time", |b| {
+        b.iter(|| ulp::measure(black_box(&general), &UnaryF32(f32::exp)).unwrap())
+    });
     group.bench_function("libm calls only (expf + exp)", |b| {
         b.iter(|| {
             let mut s = 0.0f64;

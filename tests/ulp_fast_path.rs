@@ -258,3 +258,31 @@ fn fast_decisions_equal_the_oracle_on_every_16_bit_input() {
         }
     }
 }
+
+#[test]
+fn fast_decisions_equal_the_oracle_where_the_f64_value_underflows_to_zero() {
+    // exp, exp2 and exp10 of x ≤ −1100 are 0 in f64 (r = +0, a precomputed decision): every
+    // mode, including those rounding a positive tiny value up to the smallest subnormal.
+    for name in ["binary32", "bf16", "binary16"] {
+        let fmt = Format::parse(name).unwrap();
+        for f in [Function::Exp, Function::Exp2, Function::Exp10] {
+            for mode in MODES {
+                let rounding = Rounding::new(mode);
+                let reference = Reference::new(f, &fmt, &rounding, true).unwrap();
+                for x in [-1100.0, -2048.0, -3.0e4, -6.0e4] {
+                    assert_eq!(reference.f64_value(&[x]), 0.0, "{f}({x})");
+                    let code = codec::from_f64(&fmt, x, &rounding, &mut NoRandom).value;
+                    let x = codec::to_f64(&fmt, code);
+                    let fast = reference.decide_fast(&[x]).expect("decided fast");
+                    let want = oracle::function(f, &fmt, &[code], &rounding).unwrap();
+                    let want = codec::to_f64(&fmt, want.value);
+                    assert!(
+                        same(fast.correct, want),
+                        "{name} {f}({x:e}) {mode}: fast {:e}, oracle {want:e}",
+                        fast.correct
+                    );
+                }
+            }
+        }
+    }
+}

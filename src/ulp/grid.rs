@@ -21,6 +21,9 @@ pub struct Grid {
     max: f64,
     /// The kernels of the modes in [`DETERMINISTIC_NEAREST_AND_DIRECTED`], in that order.
     kernels: [Kernel; 5],
+    /// Whether the format is binary32, whose rounding to nearest even is the hardware's f64 →
+    /// f32 conversion (IEEE 754 binary32 with subnormals, overflow to ±Inf).
+    binary32: bool,
 }
 
 /// The modes [`Grid::round`] takes.
@@ -75,6 +78,7 @@ impl Grid {
             emax: fmt.emax(),
             max: (2.0 - pow2(1 - p)) * pow2(fmt.emax()),
             kernels: [kernel(0)?, kernel(1)?, kernel(2)?, kernel(3)?, kernel(4)?],
+            binary32: (p, fmt.emin(), fmt.emax()) == (24, -126, 127),
         })
     }
 
@@ -106,8 +110,13 @@ impl Grid {
 
     /// `x` rounded into the format in `mode`, one of rne, rna, rtz, rup, rdn (NaN and ±Inf pass through;
     /// overflow per IEEE 754: ±Inf, or ±max where the mode rounds toward zero): the slice
-    /// engine's kernel, bit-identical to the rounding core.
+    /// engine's kernel, bit-identical to the rounding core; binary32 to nearest even is the
+    /// conversion to f32, cheaper than the kernel on the exhaustive scan's hot path.
+    #[inline]
     pub fn round(&self, x: f64, mode: RoundingMode) -> f64 {
+        if self.binary32 && mode == RoundingMode::NearestEven {
+            return f64::from(x as f32);
+        }
         let i = DETERMINISTIC_NEAREST_AND_DIRECTED
             .iter()
             .position(|&m| m == mode)

@@ -18,6 +18,12 @@ impl<F: Fn(f64) -> f64 + Sync> Implementation for Unary<F> {
     fn eval(&self, args: &[f64], _: u64) -> f64 {
         (self.0)(args[0])
     }
+
+    fn eval_run(&self, xs: &[f64], _: u64, out: &mut [f64]) {
+        for (y, &x) in out.iter_mut().zip(xs) {
+            *y = (self.0)(x);
+        }
+    }
 }
 
 /// A two-argument function on f64 as an [`Implementation`] (atan2 receives (y, x)).
@@ -35,6 +41,12 @@ pub struct UnaryF32<F>(pub F);
 impl<F: Fn(f32) -> f32 + Sync> Implementation for UnaryF32<F> {
     fn eval(&self, args: &[f64], _: u64) -> f64 {
         f64::from((self.0)(args[0] as f32))
+    }
+
+    fn eval_run(&self, xs: &[f64], _: u64, out: &mut [f64]) {
+        for (y, &x) in out.iter_mut().zip(xs) {
+            *y = f64::from((self.0)(x as f32));
+        }
     }
 }
 

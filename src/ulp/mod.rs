@@ -56,6 +56,16 @@ pub trait Implementation: Sync {
     /// takes (y, x)), as a value of the format. `index` is the input's position in the scan,
     /// for implementations that draw random numbers, so they do not depend on scheduling.
     fn eval(&self, args: &[f64], index: u64) -> f64;
+
+    /// A one-argument function at each of `xs`, the inputs at positions `first`, `first` + 1, …
+    /// of the scan, into `out` (as long as `xs`): the scan calls this on runs of inputs, so an
+    /// implementation pays its dispatch once per run. By default, [`Implementation::eval`] per
+    /// input.
+    fn eval_run(&self, xs: &[f64], first: u64, out: &mut [f64]) {
+        for (k, (&x, y)) in xs.iter().zip(out.iter_mut()).enumerate() {
+            *y = self.eval(&[x], first + k as u64);
+        }
+    }
 }
 
 /// Which inputs to measure.
@@ -91,6 +101,9 @@ pub struct Config {
     pub buckets: usize,
     /// Whether the f64 fast path may decide the reference (false: MPFR for every input).
     pub fast: bool,
+    /// Whether one-argument functions on the fast path are scanned by runs of inputs (false:
+    /// one input at a time, the general path; the report is the same, which the tests check).
+    pub runs: bool,
 }
 
 impl Config {
@@ -104,6 +117,7 @@ impl Config {
             range: None,
             buckets: 200,
             fast: true,
+            runs: true,
         }
     }
 }
@@ -405,11 +419,17 @@ struct Space {
     fmt: Format,
     grid: Option<Grid>,
     width: u32,
+    binary32: bool,
 }
 
 impl Space {
     /// The value of `code` (NaN for NaN codes).
+    #[inline]
     fn value(&self, code: u64) -> f64 {
+        if self.binary32 {
+            let v = f64::from(f32::from_bits(code as u32));
+            return if v.is_nan() { f64::NAN } else { v };
+        }
         match &self.grid {
             Some(g) => {
                 let mag = code & !(1u64 << (self.width - 1));
@@ -431,6 +451,7 @@ impl Space {
     /// The code at position `i` of the format's codes in ascending order of value (negative
     /// codes from the most negative, then the nonnegative ones; NaN codes sit at the ends, or
     /// where their encoding puts them).
+    #[inline]
     fn code_at(&self, i: u64) -> u64 {
         if !self.fmt.is_signed() {
             return i;
@@ -524,6 +545,7 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
         fmt,
         grid: Grid::new(&fmt),
         width: fmt.width(),
+        binary32: fmt == Format::binary32(),
     };
     if let Some((a, b)) = cfg.range
         && (a.is_nan() || b.is_nan() || a > b)
@@ -610,8 +632,8 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
         acc.last_bucket = (bucket_start(k), bucket_start(k + 1) - 1, k);
         Some(k)
     };
-    // The operands' codes and values at position i, or None if outside the range.
-    let operands = |i: u64| -> Option<([u64; 2], [f64; 2])> {
+    // The operands' codes at position i.
+    let codes_at = |i: u64| -> [u64; 2] {
         let mut codes = [0u64; 2];
         match cfg.inputs {
             Inputs::Exhaustive => {
@@ -628,6 +650,11 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
                 }
             }
         }
+        codes
+    };
+    // The operands' codes and values at position i, or None if outside the range.
+    let operands = |i: u64| -> Option<([u64; 2], [f64; 2])> {
+        let codes = codes_at(i);
         let mut values = [0.0; 2];
         for k in 0..arity {
             values[k] = space.value(codes[k]);
@@ -636,17 +663,13 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
             .then_some((codes, values))
     };
 
-    let one = |acc: &mut Acc, i: u64| -> Result<()> {
-        let Some((codes, values)) = operands(i) else {
-            return Ok(());
-        };
-        let args = &values[..arity];
-        let y = imp.eval(args, i);
-        let j = reference.judge(&codes[..arity], args, y)?;
+    // Counts the input with operands `codes` (first operand's value `x`), result `y` and
+    // reference `j` into `acc`.
+    let tally = |acc: &mut Acc, codes: [u64; 2], x: f64, y: f64, j: reference::Judgement| {
         acc.inputs += 1;
         acc.mpfr += u64::from(j.mpfr);
         let cr = j.correct;
-        let bucket = bucket_of(acc, codes[0], values[0]);
+        let bucket = bucket_of(acc, codes[0], x);
         if let Some(b) = bucket {
             acc.buckets[b].inputs += 1;
         }
@@ -683,7 +706,7 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
             }
         }
         if !(same || finite) {
-            return Ok(());
+            return;
         }
         let (ulp, dist) = if finite {
             let ulp = j.ulp.unwrap_or(f64::INFINITY);
@@ -723,6 +746,105 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
             b.sum_ulp += ulp;
             b.max_distance = b.max_distance.max(dist);
         }
+    };
+    let one = |acc: &mut Acc, i: u64| -> Result<()> {
+        let Some((codes, values)) = operands(i) else {
+            return Ok(());
+        };
+        let args = &values[..arity];
+        let y = imp.eval(args, i);
+        let j = reference.judge(&codes[..arity], args, y)?;
+        tally(acc, codes, values[0], y, j);
+        Ok(())
+    };
+    // The inputs at positions i0..i1 in order. One-argument functions on the fast path go by
+    // runs: the operands of a run, then the implementation and the f64 reference on all of them
+    // (one dynamic call, tight libm loops), then the judgements and tallies in input order —
+    // the same arithmetic in the same order as `one`, so the same report.
+    let libm = match (arity, reference.libm_function()) {
+        (1, Some(reference::F64Fn::One(g))) if cfg.runs => Some(g),
+        _ => None,
+    };
+    let inputs = |acc: &mut Acc, i0: u64, i1: u64| -> Result<()> {
+        let Some(libm) = libm else {
+            return (i0..i1).try_for_each(|i| one(acc, i));
+        };
+        const RUN: usize = 256;
+        let (mut codes, mut xs) = ([0u64; RUN], [0.0f64; RUN]);
+        let (mut ys, mut rs) = ([0.0f64; RUN], [0.0f64; RUN]);
+        let mut i = i0;
+        while i < i1 {
+            let len = (i1 - i).min(RUN as u64) as usize;
+            let mut whole = true;
+            for k in 0..len {
+                let c = codes_at(i + k as u64)[0];
+                let x = space.value(c);
+                if !in_range(x) {
+                    whole = false;
+                    break;
+                }
+                (codes[k], xs[k]) = (c, x);
+            }
+            if !whole {
+                // Inputs outside the range (only at its ends): one at a time.
+                (i..i + len as u64).try_for_each(|i| one(acc, i))?;
+                i += len as u64;
+                continue;
+            }
+            imp.eval_run(&xs[..len], i, &mut ys[..len]);
+            for (r, &x) in rs[..len].iter_mut().zip(&xs[..len]) {
+                *r = libm(x);
+            }
+            for k in 0..len {
+                let (code, x, y) = (codes[k], xs[k], ys[k]);
+                let j = match reference.judge_fast(&xs[k..=k], rs[k], y) {
+                    Some(j) => j,
+                    None => reference.judge_mpfr(&codes[k..=k], y)?,
+                };
+                let cr = j.correct;
+                let same = y.to_bits() == cr.to_bits() || (y.is_nan() && cr.is_nan());
+                if j.mpfr || !same {
+                    tally(acc, [code, 0], x, y, j);
+                } else {
+                    // `tally` for the common case, the correctly rounded result: no mismatch,
+                    // distance 0, error (a) that of the reference if finite, else (the same
+                    // infinity or NaN) 0.
+                    let ulp = if y.is_finite() {
+                        j.ulp.unwrap_or(f64::INFINITY)
+                    } else {
+                        0.0
+                    };
+                    acc.inputs += 1;
+                    acc.measured += 1;
+                    acc.sum_ulp += ulp;
+                    if ulp > acc.max_ulp || acc.argmax.is_none() {
+                        acc.max_ulp = ulp;
+                        acc.argmax = Some(At {
+                            codes: [code, 0],
+                            y,
+                            correct: cr,
+                        });
+                    }
+                    if acc.argmax_distance.is_none() {
+                        acc.argmax_distance = Some(At {
+                            codes: [code, 0],
+                            y,
+                            correct: cr,
+                        });
+                    }
+                    acc.hist_a[bin_a(ulp)] += 1;
+                    acc.hist_b[0] += 1;
+                    if let Some(b) = bucket_of(acc, code, x) {
+                        let b = &mut acc.buckets[b];
+                        b.inputs += 1;
+                        b.measured += 1;
+                        b.max_ulp = b.max_ulp.max(ulp);
+                        b.sum_ulp += ulp;
+                    }
+                }
+            }
+            i += len as u64;
+        }
         Ok(())
     };
 
@@ -737,9 +859,7 @@ pub fn measure(cfg: &Config, imp: &dyn Implementation) -> Result<Report> {
             .into_par_iter()
             .map(|c| {
                 let mut acc = Acc::new(nb);
-                for i in c * CHUNK..((c + 1) * CHUNK).min(n) {
-                    one(&mut acc, i)?;
-                }
+                inputs(&mut acc, c * CHUNK, ((c + 1) * CHUNK).min(n))?;
                 Ok(acc)
             })
             .collect();

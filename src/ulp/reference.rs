@@ -119,6 +119,28 @@ pub struct Fast {
     pub straddle: bool,
 }
 
+/// The fast path's decision from the f64 value `r` (not NaN): whether the interval around it
+/// that holds f(x) rounds to one value of `grid` in `mode`.
+fn interval_decision(grid: &Grid, mode: RoundingMode, r: f64) -> Option<Fast> {
+    let (lo, hi) = if r.is_infinite() {
+        (f64::MAX, f64::MAX)
+    } else {
+        let a = r.abs();
+        (
+            (a - (a * REL + ABS)).max(f64::from_bits(1)),
+            a + (a * REL + ABS),
+        )
+    };
+    let sign = if r.is_sign_negative() { -1.0 } else { 1.0 };
+    let (lo, hi) = (sign * lo, sign * hi);
+    let (cl, ch) = (grid.round(lo, mode), grid.round(hi, mode));
+    (cl == ch).then_some(Fast {
+        correct: cl,
+        exact: r,
+        straddle: grid.quantum_exp(lo) != grid.quantum_exp(hi),
+    })
+}
+
 /// The reference for one function in one format and rounding.
 #[derive(Clone)]
 pub struct Reference {
@@ -126,6 +148,9 @@ pub struct Reference {
     fmt: Format,
     rounding: Rounding,
     fast: Option<(Grid, F64Fn)>,
+    /// [`interval_decision`] at r = +0 and −0, whose interval is all f64 subnormals, slow to
+    /// compute with (exp underflows to 0 for a quarter of the binary32 inputs).
+    at_zero: [Option<Fast>; 2],
 }
 
 impl Reference {
@@ -145,13 +170,16 @@ impl Reference {
         }
         let grid_ok =
             fast && rounding.overflow == Overflow::Ieee && rounding.mode != RoundingMode::ToOdd;
+        let fast = Grid::new(fmt)
+            .filter(|_| grid_ok)
+            .map(|g| (g, f64_function(f)));
+        let at_zero = |r: f64| fast.and_then(|(g, _)| interval_decision(&g, rounding.mode, r));
         Ok(Reference {
             f,
             fmt: *fmt,
             rounding: *rounding,
-            fast: Grid::new(fmt)
-                .filter(|_| grid_ok)
-                .map(|g| (g, f64_function(f))),
+            fast,
+            at_zero: [at_zero(0.0), at_zero(-0.0)],
         })
     }
 
@@ -160,9 +188,28 @@ impl Reference {
         self.fast.as_ref().map(|(g, _)| g)
     }
 
+    /// The f64 libm value at `args` the fast path decides from (NaN without a fast path).
+    pub fn f64_value(&self, args: &[f64]) -> f64 {
+        self.fast
+            .as_ref()
+            .map_or(f64::NAN, |(_, func)| func.eval(args))
+    }
+
+    /// The f64 libm function the fast path decides from, if the fast path is on: the scan
+    /// computes a run of values with it, then [`Reference::judge_fast`] each.
+    pub fn libm_function(&self) -> Option<F64Fn> {
+        self.fast.as_ref().map(|(_, func)| *func)
+    }
+
     /// The fast path's decision at `args`, or `None` where it defers to MPFR.
     pub fn decide_fast(&self, args: &[f64]) -> Option<Fast> {
-        let (grid, func) = self.fast.as_ref()?;
+        self.decide_fast_with(args, self.f64_value(args))
+    }
+
+    /// [`Reference::decide_fast`] from `r`, the f64 value at `args` ([`Reference::f64_value`]).
+    #[inline(always)]
+    fn decide_fast_with(&self, args: &[f64], r: f64) -> Option<Fast> {
+        let (grid, _) = self.fast.as_ref()?;
         if args.iter().any(|a| a.is_nan()) {
             // One-argument functions of NaN are NaN; pow(NaN, 0) = 1 and friends go to MPFR.
             return (args.len() == 1).then_some(Fast {
@@ -174,7 +221,6 @@ impl Reference {
         if args.iter().any(|a| *a == 0.0 || a.is_infinite()) || self.exact_special(args[0]) {
             return None;
         }
-        let r = func.eval(args);
         if r.is_nan() {
             return Some(Fast {
                 correct: f64::NAN,
@@ -182,24 +228,10 @@ impl Reference {
                 straddle: false,
             });
         }
-        let mode = self.rounding.mode;
-        let (lo, hi) = if r.is_infinite() {
-            (f64::MAX, f64::MAX)
-        } else {
-            let a = r.abs();
-            (
-                (a - (a * REL + ABS)).max(f64::from_bits(1)),
-                a + (a * REL + ABS),
-            )
-        };
-        let sign = if r.is_sign_negative() { -1.0 } else { 1.0 };
-        let (lo, hi) = (sign * lo, sign * hi);
-        let (cl, ch) = (grid.round(lo, mode), grid.round(hi, mode));
-        (cl == ch).then_some(Fast {
-            correct: cl,
-            exact: r,
-            straddle: grid.quantum_exp(lo) != grid.quantum_exp(hi),
-        })
+        if r == 0.0 {
+            return self.at_zero[usize::from(r.is_sign_negative())];
+        }
+        interval_decision(grid, self.rounding.mode, r)
     }
 
     /// Operands whose exact result the fast path's interval cannot represent: exact zeros at
@@ -214,26 +246,39 @@ impl Reference {
 
     /// The reference at the operands `codes` (values `args`) for the result `y`.
     pub fn judge(&self, codes: &[u64], args: &[f64], y: f64) -> Result<Judgement> {
+        match self.judge_fast(args, self.f64_value(args), y) {
+            Some(j) => Ok(j),
+            None => self.judge_mpfr(codes, y),
+        }
+    }
+
+    /// The fast path's judgement from `r`, the f64 value at `args` ([`Reference::f64_value`]),
+    /// or `None` where MPFR decides ([`Reference::judge_mpfr`]).
+    #[inline(always)]
+    pub fn judge_fast(&self, args: &[f64], r: f64, y: f64) -> Option<Judgement> {
         // Across a power of two, |y − r| / ulp(r) is within 2^−19 of (a) only for y the correctly
         // rounded result (then |y − f(x)| is below 2^−43·|f(x)|); other results go to MPFR.
         let fast = self
-            .decide_fast(args)
-            .filter(|fast| !fast.straddle || fast.correct == y);
-        if let Some(fast) = fast {
-            let grid = self.grid().expect("the fast path has a grid");
-            let ulp = (y.is_finite() && fast.correct.is_finite()).then(|| {
-                if fast.exact.is_infinite() {
-                    f64::INFINITY
-                } else {
-                    grid.in_ulps((y - fast.exact).abs(), fast.exact)
-                }
-            });
-            return Ok(Judgement {
-                correct: fast.correct,
-                ulp,
-                mpfr: false,
-            });
-        }
+            .decide_fast_with(args, r)
+            .filter(|fast| !fast.straddle || fast.correct == y)?;
+        let grid = self.grid().expect("the fast path has a grid");
+        let ulp = (y.is_finite() && fast.correct.is_finite()).then(|| {
+            if fast.exact.is_infinite() {
+                f64::INFINITY
+            } else {
+                grid.in_ulps((y - fast.exact).abs(), fast.exact)
+            }
+        });
+        Some(Judgement {
+            correct: fast.correct,
+            ulp,
+            mpfr: false,
+        })
+    }
+
+    /// The reference from MPFR, at the operands `codes` for the result `y`.
+    #[cold]
+    pub fn judge_mpfr(&self, codes: &[u64], y: f64) -> Result<Judgement> {
         let codes: Vec<u128> = codes.iter().map(|&c| u128::from(c)).collect();
         let cr = oracle::function(self.f, &self.fmt, &codes, &self.rounding)?;
         let correct = codec::to_f64(&self.fmt, cr.value);
