@@ -2,13 +2,32 @@
 //! with exit status 2 and a message that names what was wrong (and never a panic).
 #![allow(dead_code)]
 
-use std::process::{Command, Output};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
 pub fn anyfloat(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_anyfloat"))
         .args(args)
         .output()
         .expect("the binary runs")
+}
+
+/// Runs the binary with `input` on its standard input.
+pub fn anyfloat_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anyfloat"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
 pub fn ok(args: &[&str]) -> String {
