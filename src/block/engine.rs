@@ -324,6 +324,20 @@ impl Engine {
         }
     }
 
+    /// The code of the exact quotient whose correctly rounded f64 value is `q`, rounded by a
+    /// deterministic rounding, where rounding `q` provably gives it (see the module docs):
+    /// the `nearest` scale rule's one rounding per block. `None` where the exact path must
+    /// decide.
+    #[inline]
+    pub(super) fn round_deterministic(&self, q: f64) -> Option<u64> {
+        debug_assert!(!self.random);
+        if !q.is_normal() {
+            return None;
+        }
+        let v = self.kernel.round_f64(q, 0);
+        self.quotient(q, v, 0, 0).map(|(code, _)| code as u64)
+    }
+
     /// The element code of the format code `fc` (two's complement for integer elements).
     #[inline(always)]
     fn code(&self, fc: u64) -> u64 {

@@ -448,6 +448,9 @@ struct Plan {
     elem_values: Option<Vec<f64>>,
     scale_values: Option<Vec<f64>>,
     scale_fast: FastFormat,
+    /// The `nearest` rule's rounding of amax / (tensor scale · element max) through the array
+    /// engine's kernel, where the scale format allows it (the exact path decides the rest).
+    scale_engine: Option<Engine>,
     scale_rounding: Rounding,
     even_fmt: Format,
     even_fast: FastFormat,
@@ -479,6 +482,7 @@ impl Plan {
                 crate::round::round(s, &x, &Rounding::default(), &mut rng::NoRandom).value as u64
             })
             .collect();
+        let scale_rounding = Rounding::new(RoundingMode::NearestEven).saturating();
         let even = Format::new(
             11,
             elem_fmt.man_bits(),
@@ -507,7 +511,8 @@ impl Plan {
                     .collect()
             }),
             scale_fast: FastFormat::new(s),
-            scale_rounding: Rounding::new(RoundingMode::NearestEven).saturating(),
+            scale_engine: Engine::new(s, &scale_rounding),
+            scale_rounding,
             even_fmt: even,
             even_fast: FastFormat::new(&even),
             pow2_lo: lo,
@@ -580,14 +585,15 @@ impl Plan {
                 self.pow2_scale(field - 1023 + ea - et - self.elem_emax)
             }
             ScaleRule::Nearest => {
-                let r = round_quotient_with(
-                    &self.scale_fast,
-                    amax,
-                    t * self.elem_max,
-                    &self.scale_rounding,
-                    0,
-                    0,
-                );
+                let d = t * self.elem_max;
+                if let Some(code) = self
+                    .scale_engine
+                    .as_ref()
+                    .and_then(|e| e.round_deterministic(amax / d))
+                {
+                    return (code, self.scale_value(code));
+                }
+                let r = round_quotient_with(&self.scale_fast, amax, d, &self.scale_rounding, 0, 0);
                 let code = r.value as u64;
                 (code, self.scale_value(code))
             }

@@ -242,6 +242,22 @@ fn assert_fast_path_is_the_reference(
     let mut checked = 0;
     let ef = bf.elem.format();
     let per_row = row_len.div_ceil(bf.block);
+    // `nearest` scales against the core's rounding of amax / (tensor scale · element max).
+    if bf.rule == ScaleRule::Nearest && !bf.hadamard {
+        let rounding = Rounding::new(RoundingMode::NearestEven).saturating();
+        for (b, &code) in fast.1.iter().enumerate() {
+            let (r, j) = (b / per_row, b % per_row);
+            let lo = r * row_len + j * bf.block;
+            let block = &x[lo..(lo + bf.block).min((r + 1) * row_len)];
+            let amax = block.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            if block.iter().all(|v| v.is_finite()) && amax > 0.0 {
+                let d = fast.3.tensor_scale * bf.elem.max();
+                let core = core_quotient(&bf.scale, amax, d, &rounding, 0, 0).value as u64;
+                assert_eq!(code, core, "{ctx}: block {b}, amax {amax:e}: scale");
+                checked += 1;
+            }
+        }
+    }
     for i in 0..x.len() {
         let (r, c) = (i / row_len, i % row_len);
         let b = r * per_row + c / bf.block;
