@@ -1,10 +1,11 @@
-//! Block quantisation of 10^7 values (values/s) into mxfp4 and nvfp4, beside plain element
+//! Block quantisation of 10^7 values (values/s) into mxfp4, nvfp4 and mxfp8-e4m3 — into fresh
+//! arrays (`quantize`) and into reused ones (`quantize_rows_into`) — beside plain element
 //! rounding of the same array into E2M1 by the array engine (`fast::round_slice`, into a
 //! copy), through the exact core and through the block module's scalar quotient path, in the
 //! same group. All variants use rayon over chunks.
 
 use anyfloat::block::quotient::{FastFormat, round_quotient_with};
-use anyfloat::block::{BlockFormat, quantize};
+use anyfloat::block::{BlockFormat, quantize, quantize_rows_into};
 use anyfloat::rng::ElementStream;
 use anyfloat::{Format, Rounding, RoundingMode, codec};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -20,12 +21,21 @@ fn block(c: &mut Criterion) {
     let mut group = c.benchmark_group("block");
     group.sample_size(10);
     group.throughput(Throughput::Elements(N as u64));
-    for name in ["mxfp4", "nvfp4"] {
+    for name in ["mxfp4", "nvfp4", "mxfp8-e4m3"] {
         for mode in ["rne", "sr"] {
             let mut bf = BlockFormat::preset(name).unwrap();
             bf.rounding.mode = mode.parse::<RoundingMode>().unwrap();
             group.bench_function(format!("quantize/{name}/{mode}"), |b| {
                 b.iter(|| black_box(quantize(&bf, black_box(&xs), 7).unwrap().saturated))
+            });
+            let (mut codes, mut deq) = (vec![0; N], vec![0.0; N]);
+            let mut scales = vec![0; bf.block_count(N, N).unwrap()];
+            group.bench_function(format!("quantize_into/{name}/{mode}"), |b| {
+                b.iter(|| {
+                    let x = black_box(&xs);
+                    let s = quantize_rows_into(&bf, x, N, 7, &mut codes, &mut scales, &mut deq);
+                    black_box(s.unwrap().saturated)
+                })
             });
         }
     }

@@ -1,5 +1,6 @@
-//! The fast element path of block quantisation: a block's elements x / S rounded by the array
-//! engine's [`Kernel`] in one vectorised pass per task, then checked and encoded.
+//! The fast element path of block quantisation: the quotients x / S of a group of blocks
+//! rounded by the array engine's [`Kernel`] in one vectorised call, then checked, encoded and
+//! dequantised by a branch-free loop per block ([`Engine::finish`]).
 //!
 //! Every element must be the rounding core's rounding of the exact quotient x / S. Two cases:
 //! - S a power of two 2^k (E8M0 scales, every power-of-two rule, any scale whose significand is
@@ -13,13 +14,16 @@
 //!   within 2^(64−d) of the remainder's first 64 bits (d = bits q drops), which the exact
 //!   quotient's remainder can differ from by less than that.
 //!
-//! Elements that fail these tests (f64-subnormal or overflowing quotients, inexact q on a grid
-//! point or midpoint, a random word too close to the remainder, non-finite or unencodable
-//! results, negative values in unsigned formats) take the exact quotient path
-//! ([`super::quotient::round_quotient_with`]). The overflow flag (saturation count) of an element
-//! above the format's maximum is read from a second kernel on the same format with two more
-//! exponent bits, whose rounding there is the core's rounding with unbounded exponent.
+//! [`Engine::finish`] settles every element that passes these tests and lies at most at the
+//! format's largest finite magnitude (so it cannot overflow); the caller finishes the others
+//! one by one: [`Engine::exact`] / [`Engine::quotient`] for elements above the maximum (the
+//! overflow flag, i.e. the saturation count, is read from a second kernel on the same format
+//! with two more exponent bits, whose rounding there is the core's rounding with unbounded
+//! exponent), and the exact quotient path ([`super::quotient::round_quotient_with`]) for
+//! f64-subnormal or overflowing quotients, inexact q on a grid point or midpoint, a random word
+//! too close to the remainder, non-finite results and negative values in unsigned formats.
 
+use super::Element;
 use crate::fast::Kernel;
 use crate::format::{Format, Specials};
 use crate::mode::{Rounding, RoundingMode};
@@ -38,12 +42,28 @@ enum Check {
     Word,
 }
 
+const MANT: u64 = (1 << 52) - 1;
+const SIGN: u64 = 1 << 63;
+const INF: u64 = 0x7FF0_0000_0000_0000;
+
+/// The code [`Engine::finish`] gives elements it leaves to the caller: no element code of a
+/// format the engine takes (at most 61 bits).
+pub(super) const UNSETTLED: u64 = u64::MAX;
+
+/// How the quotients of a block were formed from its elements x.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Quotient {
+    /// x · 2^−k for S = 2^k: the exact quotient when it is a normal f64 (or x = 0).
+    Pow2,
+    /// x / S correctly rounded to f64.
+    Div,
+}
+
 /// The element format's kernels and encoding constants, built once per quantisation.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Engine {
     kernel: Kernel,
     wide: Kernel,
-    fmt: Format,
     check: Check,
     random: bool,
     max: f64,
@@ -52,6 +72,22 @@ pub(super) struct Engine {
     sign_bit: u128,
     /// 2^(M − emin): a subnormal value times this is its code.
     sub_scale: f64,
+    /// Bits of 2^emin, the smallest normal value.
+    min_normal: u64,
+    /// 52 − M: a normal value's bits shifted right by this are its exponent field (f64 bias)
+    /// and mantissa ...
+    shift: u64,
+    /// ... minus this, (1023 − bias) · 2^M, its code.
+    rebias: u64,
+    /// Whether the format is unsigned.
+    unsigned: bool,
+    /// Integer elements (`int<k>`): codes are two's complement of `k` bits (`int_mask`, all
+    /// ones for float elements).
+    int: bool,
+    int_mask: u64,
+    /// Added to a rounded value before it is dequantised: −0 keeps every value (and the sign
+    /// of a float zero); +0 turns −0 into +0, the value of the integer code 0.
+    zero_add: f64,
 }
 
 impl Engine {
@@ -90,25 +126,170 @@ impl Engine {
         Some(Engine {
             kernel: Kernel::new(fmt, rounding).ok()?,
             wide: Kernel::new(&wide, rounding).ok()?,
-            fmt: *fmt,
             check,
             random: rounding.mode.is_stochastic(),
             max: crate::codec::to_f64(fmt, fmt.max_finite(false)),
             zero: [fmt.zero(false)?, fmt.zero(true)?],
             sign_bit: fmt.sign_bit(),
             sub_scale: 2f64.powi(fmt.man_bits() as i32 - fmt.emin()),
+            min_normal: 2f64.powi(fmt.emin()).to_bits(),
+            shift: 52 - fmt.man_bits() as u64,
+            rebias: ((1023 - fmt.bias() as i64) as u64) << fmt.man_bits(),
+            unsigned: !fmt.is_signed(),
+            int: false,
+            int_mask: u64::MAX,
+            zero_add: -0.0,
         })
     }
 
-    /// Rounds `ys` in place; element j is element `first + j` of the input.
-    pub(super) fn round(&self, key: u64, first: u64, ys: &mut [f64]) {
+    /// This engine for the element type `elem` (whose format it was built for): integer
+    /// elements get two's complement codes and dequantise −0 as +0.
+    pub(super) fn for_element(self, elem: &Element) -> Engine {
+        match *elem {
+            Element::Float(_) => self,
+            Element::Int { bits } => Engine {
+                int: true,
+                int_mask: u64::MAX >> (64 - bits),
+                zero_add: 0.0,
+                ..self
+            },
+        }
+    }
+
+    /// Rounds `src` into `dst` (equal lengths); element j is element `first + j` of the input.
+    pub(super) fn round_into(&self, key: u64, first: u64, src: &[f64], dst: &mut [f64]) {
         self.kernel
-            .round_slice(key, first, ys)
-            .expect("the kernel's format fits in f64");
+            .round_slice_into(key, first, src, dst)
+            .expect("the kernel's format fits in f64 and the lengths agree");
+    }
+
+    /// Finishes a group of elements `xs` whose quotients `ys` the kernel rounded into `vs`:
+    /// element j has the nonzero scale `ss[j]` and the quotient x·2^−k (S = 2^k) where
+    /// `exact[j]` is all ones, x / S where it is 0 (`all_exact`: all ones everywhere). Every
+    /// element the fast path settles (see [`Engine::settled`]) gets its element code and
+    /// dequantised value v·S; the others get the code [`UNSETTLED`] and keep their rounding in
+    /// `vs`. One branch-free loop over the group, so that it vectorises; whether any element
+    /// was left. Element j is element `first + j` of the input. (Elements of blocks the caller
+    /// finishes otherwise may hold anything: nothing here panics.)
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(super) fn finish(
+        &self,
+        xs: &[f64],
+        ys: &[f64],
+        ss: &[f64],
+        exact: &[u64],
+        all_exact: bool,
+        vs: &mut [f64],
+        codes: &mut [u64],
+        key: u64,
+        first: u64,
+    ) -> bool {
+        // A local copy keeps the constants in registers (as in `fast::dispatch`): read through
+        // the reference, a select between two per-sign constants is a load from a selected
+        // address, which does not vectorise.
+        let e = &{ *self };
+        // One loop per check, the check a constant inside it.
+        let mut run = |c| e.finish_with(c, xs, ys, ss, exact, vs, codes, key, first);
+        match (all_exact, self.check) {
+            (true, _) => run(None),
+            (false, Check::Nearest) => run(Some(Check::Nearest)),
+            (false, Check::Inside) => run(Some(Check::Inside)),
+            (false, Check::Bits(r)) => run(Some(Check::Bits(r))),
+            (false, Check::Word) => run(Some(Check::Word)),
+        }
+    }
+
+    /// [`Engine::finish`] with the check of inexact quotients given (`None`: every quotient is
+    /// x·2^−k).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn finish_with(
+        &self,
+        check: Option<Check>,
+        xs: &[f64],
+        ys: &[f64],
+        ss: &[f64],
+        exact: &[u64],
+        vs: &mut [f64],
+        codes: &mut [u64],
+        key: u64,
+        first: u64,
+    ) -> bool {
+        let n = xs.len();
+        let (ys, ss, exact, vs, codes) = (
+            &ys[..n],
+            &ss[..n],
+            &exact[..n],
+            &mut vs[..n],
+            &mut codes[..n],
+        );
+        let state = rng::state(key, first);
+        let mut left = 0u64;
+        for j in 0..n {
+            let w = match check {
+                Some(Check::Word) => rng::mix(rng::advance(state, j as u64)),
+                _ => 0,
+            };
+            let ex = check.is_none() | (exact[j] != 0);
+            let v = vs[j];
+            let ok = self.settled(check.unwrap_or(Check::Inside), ex, xs[j], ys[j], v, w);
+            codes[j] = if ok {
+                self.code(self.encode(v) as u64)
+            } else {
+                UNSETTLED
+            };
+            vs[j] = if ok { (v + self.zero_add) * ss[j] } else { v };
+            left |= !ok as u64;
+        }
+        left != 0
+    }
+
+    /// Whether [`Engine::finish`] settles the element x with quotient `y` (x·2^−k if `exact`,
+    /// else x / S) and rounding `v`: a quotient that is exact or rounds like the exact one
+    /// (`check`, random word `w`), a finite rounding, not negative in an unsigned format, and
+    /// at most the format's maximum (so no overflow). `&` instead of `&&` keeps it
+    /// branch-free.
+    #[inline(always)]
+    fn settled(&self, check: Check, exact: bool, x: f64, y: f64, v: f64, w: u64) -> bool {
+        // Bit tests, not `is_normal`/`is_finite` (a classification that does not vectorise).
+        let (xb, yb, vb) = (x.to_bits(), y.to_bits(), v.to_bits());
+        let field = (yb >> 52) & 0x7FF;
+        let y_normal = (field != 0) & (field != 0x7FF);
+        let x_zero = xb & !SIGN == 0;
+        let quotient_ok = x_zero | (y_normal & (exact | self.rounds_like_exact(check, y, w)));
+        quotient_ok
+            & (vb & !SIGN < INF)
+            & !((yb & SIGN != 0) & self.unsigned)
+            & (yb & !SIGN <= self.max.to_bits())
+    }
+
+    /// Whether the inexact-or-exact correctly rounded normal quotient `q` rounds like the exact
+    /// quotient under `check` (random word `w`): strictly inside a grid interval and off what
+    /// the mode compares (see the module docs). Branch-free; shift counts are clamped where the
+    /// result does not matter (the remainder is then zero).
+    #[inline(always)]
+    fn rounds_like_exact(&self, check: Check, q: f64, w: u64) -> bool {
+        let (rem, d) = self.kernel.remainder(q);
+        let off = match check {
+            Check::Nearest => (d > 63) | (rem != 1u64 << (d.clamp(1, 64) - 1)),
+            Check::Inside => true,
+            Check::Bits(r) => (d > r) & (rem & ((1u64 << d.saturating_sub(r).min(63)) - 1) != 0),
+            Check::Word => {
+                let dd = d.clamp(1, 63);
+                let (window, margin) = if d >= 64 {
+                    (rem >> (d - 64).min(63), 2)
+                } else {
+                    (rem << (64 - dd), 1u64 << (64 - dd))
+                };
+                w.abs_diff(window) > margin
+            }
+        };
+        (rem != 0) & off
     }
 
     /// The element's code and overflow flag from the exact quotient `y` (x / S) and its rounding
-    /// `v` by [`Engine::round`]; `None` where the exact path must decide.
+    /// `v` by the kernel; `None` where the exact path must decide.
     #[inline(always)]
     pub(super) fn exact(&self, y: f64, v: f64, key: u64, index: u64) -> Option<(u128, bool)> {
         if !v.is_finite() || (y.is_sign_negative() && self.sign_bit == 0) {
@@ -127,30 +308,43 @@ impl Engine {
         Some((self.encode(v), overflow))
     }
 
-    /// As [`Engine::exact`] for an inexact-or-exact correctly rounded quotient `q`: `None` also
-    /// where rounding q might differ from rounding the exact quotient.
+    /// As [`Engine::exact`] for an inexact-or-exact correctly rounded normal quotient `q`:
+    /// `None` also where rounding q might differ from rounding the exact quotient.
     #[inline(always)]
     pub(super) fn quotient(&self, q: f64, v: f64, key: u64, index: u64) -> Option<(u128, bool)> {
-        let (rem, d) = self.kernel.remainder(q);
-        let ok = rem != 0
-            && match self.check {
-                Check::Nearest => d > 63 || rem != 1 << (d - 1),
-                Check::Inside => true,
-                Check::Bits(r) => d > r && rem & ((1u64 << (d - r).min(63)) - 1) != 0,
-                Check::Word => {
-                    let (window, margin) = if d >= 64 {
-                        (rem >> (d - 64).min(63), 2)
-                    } else {
-                        (rem << (64 - d), 1u64 << (64 - d))
-                    };
-                    rng::word(key, index).abs_diff(window) > margin
-                }
-            };
-        if ok {
+        let w = if matches!(self.check, Check::Word) {
+            rng::word(key, index)
+        } else {
+            0
+        };
+        if self.rounds_like_exact(self.check, q, w) {
             self.exact(q, v, key, index)
         } else {
             None
         }
+    }
+
+    /// The code of the exact quotient whose correctly rounded f64 value is `q`, rounded by a
+    /// deterministic rounding, where rounding `q` provably gives it (see the module docs):
+    /// the `nearest` scale rule's one rounding per block. `None` where the exact path must
+    /// decide.
+    #[inline]
+    pub(super) fn round_deterministic(&self, q: f64) -> Option<u64> {
+        debug_assert!(!self.random);
+        if !q.is_normal() {
+            return None;
+        }
+        let v = self.kernel.round_f64(q, 0);
+        self.quotient(q, v, 0, 0).map(|(code, _)| code as u64)
+    }
+
+    /// The element code of the format code `fc` (two's complement for integer elements).
+    #[inline(always)]
+    fn code(&self, fc: u64) -> u64 {
+        let sign = self.sign_bit as u64;
+        let n = fc & !sign;
+        let twos = if fc & sign != 0 { n.wrapping_neg() } else { n } & self.int_mask;
+        if self.int { twos } else { fc }
     }
 
     /// The code of a finite value of the format (the standard sign/exponent/mantissa layout),
@@ -159,20 +353,16 @@ impl Engine {
     fn encode(&self, v: f64) -> u128 {
         let b = v.to_bits();
         let neg = b >> 63 == 1;
-        let a = b & !(1u64 << 63);
+        let a = b & !SIGN;
         let sign = if neg { self.sign_bit as u64 } else { 0 };
-        let m = self.fmt.man_bits();
-        let e = (a >> 52) as i64 - 1023;
-        let field = (e + self.fmt.bias() as i64) as u64;
-        let normal = sign | field.wrapping_shl(m) | ((a & ((1u64 << 52) - 1)) >> (52 - m));
-        // A subnormal's integer significand (< 2^51), exact.
-        let sub = sign | (f64::from_bits(a) * self.sub_scale) as u64;
-        let code = if e >= self.fmt.emin() as i64 {
-            normal
-        } else {
-            sub
-        };
-        let zero = self.zero[neg as usize] as u64;
+        let normal = sign | (a >> self.shift).wrapping_sub(self.rebias);
+        // A subnormal's integer significand (< 2^51, exact), read from the low bits of
+        // 2^52 + it (no float-to-integer conversion, which AVX2 lacks for 64 bits).
+        const TWO52: f64 = (1u64 << 52) as f64;
+        let sub = sign | ((f64::from_bits(a) * self.sub_scale + TWO52).to_bits() & MANT);
+        let code = if a >= self.min_normal { normal } else { sub };
+        // Per-sign zeros by select, not by index (an index would be a gather).
+        let zero = if neg { self.zero[1] } else { self.zero[0] } as u64;
         (if a == 0 { zero } else { code }) as u128
     }
 }

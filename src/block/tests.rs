@@ -173,3 +173,215 @@ fn every_preset_takes_the_vectorised_element_path() {
         }
     }
 }
+
+/// Blocks of `block` values of every kind the element path distinguishes: Gaussian data at
+/// magnitudes from 2^−30 to 2^30, an outlier that flushes its block, signed zeros, NaN and ±Inf
+/// (alone or among finite values), f64 subnormals, magnitudes near both ends of f64's range
+/// (scales that overflow or underflow the scale format, quotients that are f64-subnormal),
+/// values on and near the element grid, and blocks of one large value among tiny ones.
+fn mixed_blocks(seed: u64, n_blocks: usize, block: usize) -> Vec<f64> {
+    let mut s = Stream::new(seed);
+    let mut x = Vec::with_capacity(n_blocks * block);
+    for _ in 0..n_blocks {
+        let kind = s.next_u64() % 11;
+        let mag = 2f64.powi((s.next_u64() % 61) as i32 - 30);
+        let pick = (s.next_u64() % block as u64) as usize;
+        for j in 0..block {
+            let g = s.next_normal();
+            x.push(match kind {
+                0 => g * mag,
+                1 if j == pick => g * mag * 1e4,
+                1 => g * mag,
+                2 => [0.0, -0.0][j % 2],
+                3 if j == pick => f64::NAN,
+                4 if j == pick => [f64::INFINITY, f64::NEG_INFINITY][j % 2],
+                3 | 4 => g,
+                5 => g * [1e-310, 5e-324, 1e-300, 1.0][j % 4],
+                6 => g * 2f64.powi(1000 + (j % 23) as i32),
+                7 => g * 2f64.powi(-1000 - (j % 50) as i32),
+                8 if j == pick => 6.0 * mag,
+                8 => g * mag * 1e-9,
+                9 => ((s.next_u64() % 33) as f64 - 16.0) * 0.25 * mag,
+                _ => {
+                    // Midpoints of a 4-bit grid and their f64 neighbours.
+                    let v = ((s.next_u64() % 16) as f64 + 0.5) * 0.25 * mag;
+                    [v, v * (1.0 + 2f64.powi(-52)), v * (1.0 - 2f64.powi(-53))][j % 3]
+                }
+            });
+        }
+    }
+    x
+}
+
+/// Quantises `x` (rows of `row_len`) through the element engine and through the exact
+/// quotient path, into buffers holding junk, and asserts the two agree bit for bit: codes,
+/// scales, dequantised values, tensor scale and saturation count; and that every element of a
+/// block of finite values with a nonzero scale is the core's rounding of x / S. Returns the
+/// number of elements compared with the core.
+fn assert_fast_path_is_the_reference(
+    bf: &BlockFormat,
+    x: &[f64],
+    row_len: usize,
+    key: u64,
+) -> usize {
+    let n = bf.block_count(x.len(), row_len).unwrap();
+    let run = |engine| {
+        let (mut codes, mut scales, mut deq) = (vec![7; x.len()], vec![7; n], vec![-1.5; x.len()]);
+        let out = Output {
+            codes: &mut codes,
+            scales: &mut scales,
+            dequantized: &mut deq,
+        };
+        let sum = quantize_with(bf, x, row_len, key, out, engine).unwrap();
+        (codes, scales, deq, sum)
+    };
+    let (fast, reference) = (run(true), run(false));
+    let ctx = format!("{bf} {:?} rows of {row_len}", bf.rounding);
+    assert_eq!(fast.1, reference.1, "{ctx}: scales");
+    assert_eq!(fast.3, reference.3, "{ctx}: tensor scale, saturation count");
+    let mut checked = 0;
+    let ef = bf.elem.format();
+    let per_row = row_len.div_ceil(bf.block);
+    // `nearest` scales against the core's rounding of amax / (tensor scale · element max).
+    if bf.rule == ScaleRule::Nearest && !bf.hadamard {
+        let rounding = Rounding::new(RoundingMode::NearestEven).saturating();
+        for (b, &code) in fast.1.iter().enumerate() {
+            let (r, j) = (b / per_row, b % per_row);
+            let lo = r * row_len + j * bf.block;
+            let block = &x[lo..(lo + bf.block).min((r + 1) * row_len)];
+            let amax = block.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+            if block.iter().all(|v| v.is_finite()) && amax > 0.0 {
+                let d = fast.3.tensor_scale * bf.elem.max();
+                let core = core_quotient(&bf.scale, amax, d, &rounding, 0, 0).value as u64;
+                assert_eq!(code, core, "{ctx}: block {b}, amax {amax:e}: scale");
+                checked += 1;
+            }
+        }
+    }
+    for i in 0..x.len() {
+        let (r, c) = (i / row_len, i % row_len);
+        let b = r * per_row + c / bf.block;
+        let msg = || {
+            format!(
+                "{ctx}: element {i} = {:e}, scale code {:#x}",
+                x[i], fast.1[b]
+            )
+        };
+        assert_eq!(fast.0[i], reference.0[i], "{}: code", msg());
+        assert_eq!(
+            fast.2[i].to_bits(),
+            reference.2[i].to_bits(),
+            "{}: {} vs {}",
+            msg(),
+            fast.2[i],
+            reference.2[i]
+        );
+        let sv = codec::to_f64(&bf.scale, fast.1[b] as u128) * fast.3.tensor_scale;
+        let lo = r * row_len + (c / bf.block) * bf.block;
+        let block = &x[lo..(lo + bf.block).min((r + 1) * row_len)];
+        if !bf.hadamard && sv != 0.0 && block.iter().all(|v| v.is_finite()) {
+            let core = core_quotient(&ef, x[i], sv, &bf.rounding, key, i as u64);
+            assert_eq!(fast.0[i], bf.elem.code(core.value), "{}: core", msg());
+            checked += 1;
+        }
+    }
+    checked
+}
+
+#[test]
+fn the_vectorised_path_equals_the_exact_path_and_the_core() {
+    // Every preset under every scale rule (and with a tensor scale, and for a few with the
+    // Hadamard transform), in deterministic and stochastic modes, plus element formats that
+    // are integers, unsigned, without negative zero or non-saturating; blocks ragged at the
+    // end of each row (rows of 3 blocks + 5) and whole.
+    let mut formats = Vec::new();
+    for (name, _, _) in PRESETS {
+        let bf = BlockFormat::preset(name).unwrap();
+        for rule in ScaleRule::ALL {
+            formats.push(BlockFormat { rule, ..bf });
+        }
+        formats.push(BlockFormat {
+            tensor_scale: !bf.tensor_scale,
+            ..bf
+        });
+    }
+    let custom = |e: &str, sc: &str, block, rule| {
+        BlockFormat::new(
+            Element::parse(e).unwrap(),
+            parse_scale(sc).unwrap(),
+            block,
+            rule,
+        )
+    };
+    formats.extend([
+        custom("int4", "ue5m3", 16, ScaleRule::Nearest),
+        custom("ue4m3", "e8m0", 32, ScaleRule::Floor),
+        custom("e4m3fnuz", "exact", 8, ScaleRule::Nearest),
+        BlockFormat {
+            rounding: Rounding::new(RoundingMode::NearestEven),
+            ..custom("e5m2", "ue4m3", 16, ScaleRule::Nearest)
+        },
+        BlockFormat {
+            rounding: Rounding::new(RoundingMode::NearestEven),
+            ..custom("e2m1", "e8m0", 32, ScaleRule::Floor)
+        },
+        BlockFormat {
+            hadamard: true,
+            ..BlockFormat::preset("mxfp4").unwrap()
+        },
+        BlockFormat {
+            hadamard: true,
+            ..BlockFormat::preset("nvfp4").unwrap()
+        },
+    ]);
+    let mut checked = 0;
+    for (f, bf) in formats.iter().enumerate() {
+        for (m, mode) in ["rne", "sr", "rtz", "rna", "rup", "sr:3", "sr-eq"]
+            .iter()
+            .enumerate()
+        {
+            let mut bf = *bf;
+            bf.rounding.mode = mode.parse().unwrap();
+            let seed = (f * 10 + m) as u64;
+            let x = mixed_blocks(seed, 96, bf.block);
+            let ragged = 3 * bf.block + 5;
+            if !bf.hadamard {
+                let rows = x.len() / ragged;
+                checked +=
+                    assert_fast_path_is_the_reference(&bf, &x[..rows * ragged], ragged, seed);
+            }
+            checked += assert_fast_path_is_the_reference(&bf, &x, 4 * bf.block, seed + 1);
+        }
+    }
+    assert!(checked > 500_000, "{checked}");
+}
+
+#[test]
+fn quantize_rows_into_checks_its_buffers_and_reuses_them() {
+    let bf = BlockFormat::preset("nvfp4").unwrap();
+    let x = mixed_blocks(1, 40, 16);
+    let q = quantize_rows(&bf, &x, 80, 3).unwrap();
+    let (mut c, mut s, mut d) = (vec![1; x.len()], vec![1; 40], vec![1.0; x.len()]);
+    for _ in 0..2 {
+        let sum = quantize_rows_into(&bf, &x, 80, 3, &mut c, &mut s, &mut d).unwrap();
+        assert_eq!(
+            (sum.tensor_scale, sum.saturated),
+            (q.tensor_scale, q.saturated)
+        );
+        assert_eq!((&c, &s), (&q.codes, &q.scales));
+        assert!(
+            d.iter()
+                .zip(&q.dequantized)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        );
+    }
+    let err = quantize_rows_into(&bf, &x, 80, 3, &mut c, &mut s[..39], &mut d).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`scales` has 39 entries, expected 40"),
+        "{err}"
+    );
+    let err = quantize_rows_into(&bf, &x, 80, 3, &mut c[..5], &mut s, &mut d).unwrap_err();
+    assert!(err.to_string().contains("`codes` has 5 entries"), "{err}");
+    assert!(quantize_rows_into(&bf, &x, 7, 3, &mut c, &mut s, &mut d).is_err());
+}
