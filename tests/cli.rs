@@ -285,7 +285,10 @@ fn gen_oracle_writes_the_same_lines_as_the_library() {
         let with_oracle: Vec<&str> = args.iter().copied().chain(["--oracle"]).collect();
         assert!(ok(&with_oracle) == library, "{args:?}: --oracle differs");
     }
-    fails(&["gen", "e4m3", "add", "-r", "sr", "--oracle"], &["--oracle"]);
+    fails(
+        &["gen", "e4m3", "add", "-r", "sr", "--oracle"],
+        &["--oracle"],
+    );
     fails(
         &["gen", "e4m3", "add", "-r", "sr-eq", "--oracle"],
         &["rne, rna"],

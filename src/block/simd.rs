@@ -34,6 +34,7 @@ pub(super) fn task(plan: &Plan, engine: &Engine, work: &[f64], t: Task<'_>) -> u
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::*;
+    pub(super) use crate::fast::{has_avx2, has_avx512};
 
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
     pub fn avx512(plan: &Plan, engine: &Engine, work: &[f64], t: Task<'_>) -> usize {
@@ -43,17 +44,5 @@ mod x86 {
     #[target_feature(enable = "avx2,bmi2")]
     pub fn avx2(plan: &Plan, engine: &Engine, work: &[f64], t: Task<'_>) -> usize {
         plan.task_fast(engine, work, t)
-    }
-    pub fn has_avx512() -> bool {
-        is_x86_feature_detected!("avx512f")
-            && is_x86_feature_detected!("avx512dq")
-            && is_x86_feature_detected!("avx512vl")
-            && is_x86_feature_detected!("avx512bw")
-            && is_x86_feature_detected!("avx2")
-            && is_x86_feature_detected!("bmi2")
-    }
-
-    pub fn has_avx2() -> bool {
-        is_x86_feature_detected!("avx2") && is_x86_feature_detected!("bmi2")
     }
 }

@@ -123,6 +123,9 @@ fn into_blocks<M: Mode, T: Lane, const BLOCK: usize>(
 }
 
 #[cfg(target_arch = "x86_64")]
+pub(crate) use x86::{has_avx2, has_avx512};
+
+#[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::*;
 
@@ -158,6 +161,7 @@ mod x86 {
         into::<M, T>(k, key, f, src, dst)
     }
 
+    /// Whether the CPU has every feature the AVX-512 variants enable.
     pub fn has_avx512() -> bool {
         is_x86_feature_detected!("avx512f")
             && is_x86_feature_detected!("avx512dq")
@@ -167,6 +171,7 @@ mod x86 {
             && is_x86_feature_detected!("bmi2")
     }
 
+    /// Whether the CPU has every feature the AVX2 variants enable.
     pub fn has_avx2() -> bool {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("bmi2")
     }
