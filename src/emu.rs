@@ -194,12 +194,16 @@ fn no_context() -> ! {
 /// Rounds `x` into the current format: the fast way when it is ordinary.
 #[inline(always)]
 fn round_current(x: f64) -> f64 {
-    if let Some(h) = HOT.get()
-        && h.ordinary.is_ordinary(x)
-    {
-        return h.ordinary.round(x, h.next_word());
-    }
-    round_other(x)
+    round_hot(x, |_| true).unwrap_or_else(|| round_other(x))
+}
+
+/// The common case of every rounding: `x` rounded by the hot state's ordinary rounding when
+/// `x` is ordinary and `correct` says that rounding it gives the wanted result; `None` (and the
+/// stream untouched) otherwise, also outside a context.
+#[inline(always)]
+fn round_hot(x: f64, correct: impl FnOnce(&Hot) -> bool) -> Option<f64> {
+    let h = HOT.get()?;
+    (h.ordinary.is_ordinary(x) && correct(&h)).then(|| h.ordinary.round(x, h.next_word()))
 }
 
 #[inline(never)]
@@ -397,14 +401,11 @@ impl Emu {
         // rounded by the theorem or exact. Ordinary results are f64 normal numbers, which is
         // all the theorem needs. Nothing here calls a function (f64 `mul_add` is a libm call
         // on the x86-64 baseline): a call would make the compiler keep x and y in memory.
-        if let Some(h) = HOT.get()
-            && h.ordinary.is_ordinary(s)
-            && (h.f64_is_exact_enough
-                || (s.abs() >= SAFE && O::exact_without_calls(h.exact_products, x, y, s)))
-        {
-            return Emu(h.ordinary.round(s, h.next_word()));
-        }
-        Emu(other::<O>(x, y, s))
+        let hot = round_hot(s, |h| {
+            h.f64_is_exact_enough
+                || (s.abs() >= SAFE && O::exact_without_calls(h.exact_products, x, y, s))
+        });
+        Emu(hot.unwrap_or_else(|| other::<O>(x, y, s)))
     }
 
     /// An elementary function: evaluated in f64, then rounded once.
@@ -487,11 +488,8 @@ impl Real for Emu {
     }
     fn sqrt(&self) -> Emu {
         let s = self.0.sqrt();
-        if let Some(h) = HOT.get()
-            && h.f64_is_exact_enough
-            && h.ordinary.is_ordinary(s)
-        {
-            return Emu(h.ordinary.round(s, h.next_word()));
+        if let Some(r) = round_hot(s, |h| h.f64_is_exact_enough) {
+            return Emu(r);
         }
         active(|a| {
             // The residual x − s² is exact when x is not tiny (as for ÷); below that it can

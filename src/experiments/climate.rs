@@ -99,25 +99,34 @@ impl RunLength {
     /// From the recipe's `dt`, `spinup`, `length` and `sample_interval` (times rounded to whole
     /// steps).
     pub fn from_recipe(recipe: &Recipe, point: &Point) -> Result<RunLength> {
-        let dt = recipe.f64(point, "dt")?;
-        if dt.is_nan() || dt <= 0.0 {
-            return Err(Error::Invalid(format!("dt = {dt} must be positive")));
-        }
-        let steps = |key: &str| -> Result<usize> {
-            let t = recipe.f64(point, key)?;
-            if t < 0.0 || !t.is_finite() {
-                return Err(Error::Invalid(format!(
-                    "{key} = {t} must be a non-negative time"
-                )));
-            }
-            Ok((t / dt).round() as usize)
-        };
+        let dt = RunLength::dt(recipe, point)?;
+        let steps = |key: &str| RunLength::steps(recipe, point, dt, key);
         Ok(RunLength {
             dt,
             spinup: steps("spinup")?,
             steps: steps("length")?,
             every: steps("sample_interval")?.max(1),
         })
+    }
+
+    /// The recipe's time step `dt`, checked.
+    pub fn dt(recipe: &Recipe, point: &Point) -> Result<f64> {
+        let dt = recipe.f64(point, "dt")?;
+        if dt.is_nan() || dt <= 0.0 {
+            return Err(Error::Invalid(format!("dt = {dt} must be positive")));
+        }
+        Ok(dt)
+    }
+
+    /// The recipe's time `key` (model time units) as a whole number of steps of `dt`.
+    pub fn steps(recipe: &Recipe, point: &Point, dt: f64, key: &str) -> Result<usize> {
+        let t = recipe.f64(point, key)?;
+        if t < 0.0 || !t.is_finite() {
+            return Err(Error::Invalid(format!(
+                "{key} = {t} must be a non-negative time"
+            )));
+        }
+        Ok((t / dt).round() as usize)
     }
 }
 

@@ -97,19 +97,8 @@ impl ClimateModel for L96 {
         // F everywhere but one variable nudged (the classic start), then carried onto the
         // attractor in double precision.
         let f = recipe.f64(point, "forcing")?;
-        let dt = recipe.f64(point, "dt")?;
-        let time = recipe.f64(point, "attractor_spinup")?;
-        if !(dt > 0.0 && dt.is_finite()) {
-            return Err(Error::Invalid(format!(
-                "dt = {dt}: expected a finite time step > 0"
-            )));
-        }
-        if !(time >= 0.0 && time.is_finite()) {
-            return Err(Error::Invalid(format!(
-                "attractor_spinup = {time}: expected a finite number of model time units ≥ 0"
-            )));
-        }
-        let steps = (time / dt).round() as usize;
+        let dt = RunLength::dt(recipe, point)?;
+        let steps = RunLength::steps(recipe, point, dt, "attractor_spinup")?;
         let mut x = vec![f; k];
         x[0] += 0.01;
         if steps > 0 {

@@ -28,6 +28,52 @@ const SIGN: u64 = 1 << 63;
 const MANT: u64 = (1 << 52) - 1;
 const INF: u64 = 0x7FF0_0000_0000_0000;
 
+/// Evaluates `$e` with the type `$m` standing for the [`Mode`] of the rounding mode `$mode`:
+/// the one place that maps modes to their monomorphised kernels.
+macro_rules! with_mode {
+    ($mode:expr, $m:ident => $e:expr) => {
+        match $mode {
+            RoundingMode::NearestEven => {
+                type $m = $crate::fast::kernel::Rne;
+                $e
+            }
+            RoundingMode::NearestAway => {
+                type $m = $crate::fast::kernel::Rna;
+                $e
+            }
+            RoundingMode::TowardZero => {
+                type $m = $crate::fast::kernel::Rtz;
+                $e
+            }
+            RoundingMode::TowardPositive => {
+                type $m = $crate::fast::kernel::Rup;
+                $e
+            }
+            RoundingMode::TowardNegative => {
+                type $m = $crate::fast::kernel::Rdn;
+                $e
+            }
+            RoundingMode::ToOdd => {
+                type $m = $crate::fast::kernel::Rto;
+                $e
+            }
+            RoundingMode::Stochastic { bits: None } => {
+                type $m = $crate::fast::kernel::Sr;
+                $e
+            }
+            RoundingMode::Stochastic { bits: Some(_) } => {
+                type $m = $crate::fast::kernel::SrBits;
+                $e
+            }
+            RoundingMode::StochasticEqual => {
+                type $m = $crate::fast::kernel::SrEq;
+                $e
+            }
+        }
+    };
+}
+pub(super) use with_mode;
+
 /// Everything a rounding into one format with one rounding needs, precomputed once: thresholds
 /// and shifts for the bit arithmetic, and the f64 bits of every special result.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -147,17 +193,7 @@ impl Kernel {
     #[inline(never)]
     fn round_general(&self, x: f64, word: u64) -> f64 {
         let b = x.to_bits();
-        let (y, rare) = match self.rounding.mode {
-            RoundingMode::NearestEven => element::<Rne>(self, b, word),
-            RoundingMode::NearestAway => element::<Rna>(self, b, word),
-            RoundingMode::TowardZero => element::<Rtz>(self, b, word),
-            RoundingMode::TowardPositive => element::<Rup>(self, b, word),
-            RoundingMode::TowardNegative => element::<Rdn>(self, b, word),
-            RoundingMode::ToOdd => element::<Rto>(self, b, word),
-            RoundingMode::Stochastic { bits: None } => element::<Sr>(self, b, word),
-            RoundingMode::Stochastic { bits: Some(_) } => element::<SrBits>(self, b, word),
-            RoundingMode::StochasticEqual => element::<SrEq>(self, b, word),
-        };
+        let (y, rare) = with_mode!(self.rounding.mode, M => element::<M>(self, b, word));
         if rare {
             return self.round_exact(x, &mut ElementStream::from_word(word));
         }
@@ -246,17 +282,7 @@ impl Ordinary {
     #[inline(always)]
     pub fn round(&self, x: f64, word: u64) -> f64 {
         let b = x.to_bits();
-        f64::from_bits(match self.mode {
-            RoundingMode::NearestEven => Rne::ordinary(self, b, word),
-            RoundingMode::NearestAway => Rna::ordinary(self, b, word),
-            RoundingMode::TowardZero => Rtz::ordinary(self, b, word),
-            RoundingMode::TowardPositive => Rup::ordinary(self, b, word),
-            RoundingMode::TowardNegative => Rdn::ordinary(self, b, word),
-            RoundingMode::ToOdd => Rto::ordinary(self, b, word),
-            RoundingMode::Stochastic { bits: None } => Sr::ordinary(self, b, word),
-            RoundingMode::Stochastic { bits: Some(_) } => SrBits::ordinary(self, b, word),
-            RoundingMode::StochasticEqual => SrEq::ordinary(self, b, word),
-        })
+        f64::from_bits(with_mode!(self.mode, M => M::ordinary(self, b, word)))
     }
 }
 

@@ -28,7 +28,7 @@ use crate::error::{Error, Result};
 use crate::format::Format;
 use crate::mode::{Rounding, RoundingMode};
 use crate::rng::ElementStream;
-use kernel::{Mode, Rdn, Rna, Rne, Rto, Rtz, Rup, Sr, SrBits, SrEq};
+use kernel::{Mode, with_mode};
 use rayon::prelude::*;
 
 /// Slices at least this long are split over the rayon pool (when it has more than one
@@ -97,17 +97,7 @@ impl Kernel {
     /// (deterministic modes ignore both). The format's values must be values of `T`.
     pub fn round_slice<T: Lane>(&self, key: u64, first: u64, xs: &mut [T]) -> Result<()> {
         self.check::<T>()?;
-        match self.rounding().mode {
-            RoundingMode::NearestEven => self.run::<Rne, T>(key, first, xs),
-            RoundingMode::NearestAway => self.run::<Rna, T>(key, first, xs),
-            RoundingMode::TowardZero => self.run::<Rtz, T>(key, first, xs),
-            RoundingMode::TowardPositive => self.run::<Rup, T>(key, first, xs),
-            RoundingMode::TowardNegative => self.run::<Rdn, T>(key, first, xs),
-            RoundingMode::ToOdd => self.run::<Rto, T>(key, first, xs),
-            RoundingMode::Stochastic { bits: None } => self.run::<Sr, T>(key, first, xs),
-            RoundingMode::Stochastic { bits: Some(_) } => self.run::<SrBits, T>(key, first, xs),
-            RoundingMode::StochasticEqual => self.run::<SrEq, T>(key, first, xs),
-        }
+        with_mode!(self.rounding().mode, M => self.run::<M, T>(key, first, xs));
         Ok(())
     }
 
@@ -140,19 +130,7 @@ impl Kernel {
             )));
         }
         self.check::<T>()?;
-        match self.rounding().mode {
-            RoundingMode::NearestEven => self.run_into::<Rne, T>(key, first, src, dst),
-            RoundingMode::NearestAway => self.run_into::<Rna, T>(key, first, src, dst),
-            RoundingMode::TowardZero => self.run_into::<Rtz, T>(key, first, src, dst),
-            RoundingMode::TowardPositive => self.run_into::<Rup, T>(key, first, src, dst),
-            RoundingMode::TowardNegative => self.run_into::<Rdn, T>(key, first, src, dst),
-            RoundingMode::ToOdd => self.run_into::<Rto, T>(key, first, src, dst),
-            RoundingMode::Stochastic { bits: None } => self.run_into::<Sr, T>(key, first, src, dst),
-            RoundingMode::Stochastic { bits: Some(_) } => {
-                self.run_into::<SrBits, T>(key, first, src, dst)
-            }
-            RoundingMode::StochasticEqual => self.run_into::<SrEq, T>(key, first, src, dst),
-        }
+        with_mode!(self.rounding().mode, M => self.run_into::<M, T>(key, first, src, dst));
         Ok(())
     }
 
