@@ -25,7 +25,7 @@ use crate::arith::{self, Unrounded};
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::exact::Value;
-use crate::fast::{Kernel, Ordinary, Position};
+use crate::fast::{Kernel, Nudge, Position};
 use crate::format::Format;
 use crate::mode::{Rounding, RoundingMode};
 use crate::real::Real;
@@ -74,17 +74,27 @@ impl Context {
 struct Active {
     ctx: Context,
     kernel: Kernel,
-    hot: Hot,
+    rules: Rules,
     /// Which inexact f64 results round like the exact result.
     between: Between,
+    /// The common case, for modes whose ordinary rounding is one formula (all but `rto` and
+    /// `sr-eq`, which always take the path through here).
+    hot: Option<Hot>,
 }
 
 /// What the common case of a basic operation reads — an ordinary result, correctly rounded by
 /// rounding the f64 result: a few words kept in their own thread-local `Cell`, so that an
-/// operation reads them without a borrow flag and without touching the rest of the context.
+/// operation reads them without a borrow flag and without touching the rest of the context,
+/// and rounds with one formula, without a jump on the mode.
 #[derive(Clone, Copy)]
 struct Hot {
-    ordinary: Ordinary,
+    nudge: Nudge,
+    rules: Rules,
+}
+
+/// What the operations of a context may assume, and its random stream.
+#[derive(Clone, Copy)]
+struct Rules {
     /// The stream's key.
     key: u64,
     /// Whether the mode draws random words.
@@ -95,7 +105,7 @@ struct Hot {
     exact_products: bool,
 }
 
-impl Hot {
+impl Rules {
     /// The random word of the next rounding, advancing the stream (0 for deterministic modes,
     /// whose roundings draw nothing and leave the position alone).
     #[inline(always)]
@@ -143,7 +153,7 @@ pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
     impl Drop for Restore {
         fn drop(&mut self) {
             let active = self.0.take();
-            HOT.set(active.as_ref().map(|a| a.hot));
+            HOT.set(active.as_ref().and_then(|a| a.hot));
             ACTIVE.with(|a| *a.borrow_mut() = active);
             DRAWS.set(self.1);
         }
@@ -157,20 +167,21 @@ pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
     };
     let kernel = Kernel::new(&ctx.format, &ctx.rounding)
         .expect("Context::new checked that the format fits in f64");
-    let hot = Hot {
-        ordinary: *kernel.ordinary(),
+    let rules = Rules {
         key: ctx.key,
         stochastic: ctx.rounding.mode.is_stochastic(),
         f64_is_exact_enough: ctx.rounding.mode == RoundingMode::NearestEven && 2 * p + 2 <= 53,
         exact_products: 2 * p <= 53,
     };
+    let hot = kernel.ordinary().nudge().map(|&nudge| Hot { nudge, rules });
     let active = Active {
         ctx: *ctx,
         kernel,
-        hot,
+        rules,
         between,
+        hot,
     };
-    HOT.set(Some(hot));
+    HOT.set(hot);
     let previous = ACTIVE.with(|a| a.borrow_mut().replace(active));
     let _restore = Restore(previous, DRAWS.replace(0));
     f()
@@ -201,9 +212,9 @@ fn round_current(x: f64) -> f64 {
 /// `x` is ordinary and `correct` says that rounding it gives the wanted result; `None` (and the
 /// stream untouched) otherwise, also outside a context.
 #[inline(always)]
-fn round_hot(x: f64, correct: impl FnOnce(&Hot) -> bool) -> Option<f64> {
-    let h = HOT.get()?;
-    (h.ordinary.is_ordinary(x) && correct(&h)).then(|| h.ordinary.round(x, h.next_word()))
+fn round_hot(x: f64, correct: impl FnOnce(&Rules) -> bool) -> Option<f64> {
+    let Hot { nudge, rules } = HOT.get()?;
+    (nudge.is_ordinary(x) && correct(&rules)).then(|| nudge.round(x, rules.next_word()))
 }
 
 #[inline(never)]
@@ -216,7 +227,7 @@ fn round_other(x: f64) -> f64 {
 #[inline(never)]
 fn other<O: BasicOp>(x: f64, y: f64, s: f64) -> f64 {
     active(|a| {
-        if a.fast_ok(s, || O::exact_in_f64(a.hot.exact_products, x, y, s)) {
+        if a.fast_ok(s, || O::exact_in_f64(a.rules.exact_products, x, y, s)) {
             return a.round(s);
         }
         let u = O::exact(&value(x), &value(y), &a.ctx);
@@ -320,8 +331,8 @@ impl Active {
     fn finish(&self, u: &Unrounded) -> f64 {
         let fmt = self.ctx.format;
         // The k-th rounding (exact or not) draws from position k of the stream.
-        let k = if self.hot.stochastic {
-            self.hot.next_position()
+        let k = if self.rules.stochastic {
+            self.rules.next_position()
         } else {
             0
         };
@@ -334,7 +345,7 @@ impl Active {
     /// same stream position as [`Active::finish`]).
     #[inline(always)]
     fn round(&self, x: f64) -> f64 {
-        let w = self.hot.next_word();
+        let w = self.rules.next_word();
         self.kernel.round_f64(x, w)
     }
 
@@ -343,7 +354,7 @@ impl Active {
     /// at least `SAFE` in magnitude, where the error-free transformations are exact.
     #[inline(always)]
     fn fast_ok(&self, s: f64, exact: impl FnOnce() -> bool) -> bool {
-        if self.hot.f64_is_exact_enough {
+        if self.rules.f64_is_exact_enough {
             // The double-rounding theorem needs s away from f64's subnormal range.
             return s == 0.0 || !s.is_finite() || s.abs() >= SAFE;
         }
@@ -428,6 +439,7 @@ impl fmt::Display for Emu {
 
 impl Add for Emu {
     type Output = Emu;
+    #[inline(always)]
     fn add(self, rhs: Emu) -> Emu {
         self.binary::<AddOp>(rhs)
     }
@@ -435,6 +447,7 @@ impl Add for Emu {
 
 impl Sub for Emu {
     type Output = Emu;
+    #[inline(always)]
     fn sub(self, rhs: Emu) -> Emu {
         self.binary::<SubOp>(rhs)
     }
@@ -442,6 +455,7 @@ impl Sub for Emu {
 
 impl Mul for Emu {
     type Output = Emu;
+    #[inline(always)]
     fn mul(self, rhs: Emu) -> Emu {
         self.binary::<MulOp>(rhs)
     }
@@ -449,6 +463,7 @@ impl Mul for Emu {
 
 impl Div for Emu {
     type Output = Emu;
+    #[inline(always)]
     fn div(self, rhs: Emu) -> Emu {
         self.binary::<DivOp>(rhs)
     }
@@ -468,6 +483,7 @@ impl Neg for Emu {
 macro_rules! assign_op {
     ($trait:ident, $method:ident, $op:tt) => {
         impl $trait for Emu {
+            #[inline(always)]
             fn $method(&mut self, rhs: Emu) {
                 *self = *self $op rhs;
             }

@@ -143,7 +143,9 @@ impl Kernel {
                 max: codec::to_f64(fmt, fmt.max_finite_magnitude_code()).to_bits(),
                 min_normal: pow2(emin),
                 ordinary_mask: if fmt.is_signed() { !SIGN } else { u64::MAX },
-            },
+                nudge: None,
+            }
+            .with_nudge(),
             fmin: (emin + 1023) as u64,
             dsub: (qlow + 1075) as u64,
             step: pow2(qlow),
@@ -263,9 +265,25 @@ pub struct Ordinary {
     /// `!SIGN` for signed formats; all ones for unsigned ones, where a negative element is not
     /// ordinary (it is invalid or rounds to zero).
     ordinary_mask: u64,
+    /// The mode as one formula, where it has one.
+    nudge: Option<Nudge>,
 }
 
 impl Ordinary {
+    /// This with its [`Nudge`], for modes that have one.
+    fn with_nudge(self) -> Ordinary {
+        Ordinary {
+            nudge: Nudge::new(&self),
+            ..self
+        }
+    }
+
+    /// The one-formula rounding of the ordinary case, self-contained ([`Nudge`]); `None` for
+    /// `rto` and `sr-eq`.
+    pub(crate) fn nudge(&self) -> Option<&Nudge> {
+        self.nudge.as_ref()
+    }
+
     /// Whether `x` is ordinary. An ordinary value is also an f64 normal number.
     #[inline(always)]
     pub fn is_ordinary(&self, x: f64) -> bool {
@@ -278,11 +296,111 @@ impl Ordinary {
         (b & self.ordinary_mask).wrapping_sub(self.min_normal) <= self.max - self.min_normal
     }
 
-    /// Rounds the ordinary `x` (as [`Kernel::round_f64`] would).
+    /// Rounds the ordinary `x` (as [`Kernel::round_f64`] would): one formula for every mode
+    /// but `rto` and `sr-eq`, so that code rounding one value at a time (`Emu`) inlines a dozen
+    /// operations and no jump on the mode.
     #[inline(always)]
     pub fn round(&self, x: f64, word: u64) -> f64 {
         let b = x.to_bits();
-        f64::from_bits(with_mode!(self.mode, M => M::ordinary(self, b, word)))
+        match &self.nudge {
+            Some(n) => n.round(x, word),
+            None => f64::from_bits(self.round_by_mode(b, word)),
+        }
+    }
+
+    /// [`Ordinary::round`] through the mode's own kernel. (By value: a reference would make
+    /// the caller keep its copy of `self` in memory on every path, for this rare one.)
+    #[inline(never)]
+    fn round_by_mode(self, b: u64, word: u64) -> u64 {
+        with_mode!(self.mode, M => M::ordinary(&self, b, word))
+    }
+}
+
+/// The ordinary rounding of `rne`, `rna`, `rtz`, `rup`, `rdn`, `sr` and `sr:<r>` as one
+/// formula, with the range check: everything code that rounds one value at a time (`Emu`)
+/// needs, in a few words it can keep in registers, and no jump on the mode.
+///
+/// The formula: add a nudge to the bits and clear the `s0` dropped ones. The kept part carries
+/// up by one unit exactly when the remainder `rem` exceeds `t = low − nudge`
+/// (`low = 2^s0 − 1`), so a mode is its threshold `t`, away iff `rem > t`:
+/// - nearest: `t = half − odd` for `rne` (a tie goes away only from an odd kept part),
+///   `half − 1` for `rna`; directed: `t = low` (never away) or 0 (away when inexact) by the
+///   sign;
+/// - `sr`: away iff `w < rem · 2^(64 − s0)`, i.e. `t = w >> (64 − s0)` (the word's top `s0`
+///   bits); `sr:<r>` with `r ≥ s0` is the same, and with `r < s0` it compares the word's top
+///   `r` bits with the remainder's, i.e. `t` = the top `s0` bits with the low `s0 − r` set.
+///
+/// (`rto` sets the low kept bit instead of carrying, and `sr-eq` ignores the remainder's
+/// value: they keep their own kernels.)
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Nudge {
+    /// The range check of [`Ordinary::is_ordinary`]: its mask, smallest normal and
+    /// `max − min_normal`.
+    ordinary_mask: u64,
+    min_normal: u64,
+    span: u64,
+    /// Clears the dropped bits: `!low`.
+    keep: u64,
+    /// The constant part of the nudge, per sign ([+, −]).
+    base: [u64; 2],
+    /// Bit `s0` of the significand (the kept part's parity) is added for `rne`: all ones, else 0.
+    odd: u64,
+    /// `s0`.
+    s0: u64,
+    /// All ones for stochastic modes; 0 for the others, which ignore the word.
+    word_mask: u64,
+    /// `63 − s0`: `(w >> 1) >> shift` is the word's top `s0` bits (none when `s0 = 0`).
+    shift: u64,
+    /// Set in the threshold after the word's bits: `2^(s0 − r) − 1` for `sr:<r>`, `r < s0`.
+    fill: u64,
+}
+
+impl Nudge {
+    fn new(k: &Ordinary) -> Option<Nudge> {
+        let s0 = k.s0;
+        let low = (1u64 << s0) - 1;
+        let half = (low + 1) >> 1;
+        let (base, odd, fill) = match k.mode {
+            RoundingMode::NearestEven => ([low >> 1; 2], if s0 == 0 { 0 } else { u64::MAX }, 0),
+            RoundingMode::NearestAway => ([half; 2], 0, 0),
+            RoundingMode::TowardZero => ([0; 2], 0, 0),
+            RoundingMode::TowardPositive => ([low, 0], 0, 0),
+            RoundingMode::TowardNegative => ([0, low], 0, 0),
+            RoundingMode::Stochastic { .. } => ([low; 2], 0, (1u64 << s0.saturating_sub(k.r)) - 1),
+            RoundingMode::ToOdd | RoundingMode::StochasticEqual => return None,
+        };
+        Some(Nudge {
+            ordinary_mask: k.ordinary_mask,
+            min_normal: k.min_normal,
+            span: k.max - k.min_normal,
+            keep: !low,
+            base,
+            odd,
+            s0,
+            word_mask: if k.mode.is_stochastic() { u64::MAX } else { 0 },
+            shift: 63 - s0,
+            fill,
+        })
+    }
+
+    /// [`Ordinary::is_ordinary`].
+    #[inline(always)]
+    pub(crate) fn is_ordinary(&self, x: f64) -> bool {
+        (x.to_bits() & self.ordinary_mask).wrapping_sub(self.min_normal) <= self.span
+    }
+
+    /// The rounding of the ordinary `x` with random word `w` (ignored by deterministic modes).
+    #[inline(always)]
+    pub(crate) fn round(&self, x: f64, w: u64) -> f64 {
+        let b = x.to_bits();
+        let base = if (b as i64) < 0 {
+            self.base[1]
+        } else {
+            self.base[0]
+        };
+        let odd = ((b | 1 << 52) >> self.s0) & self.odd & 1;
+        let threshold_bits = (((w & self.word_mask) >> 1) >> self.shift) | self.fill;
+        f64::from_bits((b + base + odd - threshold_bits) & self.keep)
     }
 }
 

@@ -21,6 +21,7 @@ mod kernel;
 pub use dispatch::isa;
 #[cfg(target_arch = "x86_64")]
 pub(crate) use dispatch::{has_avx2, has_avx512};
+pub(crate) use kernel::Nudge;
 pub(crate) use kernel::Position;
 pub use kernel::{Kernel, Ordinary};
 
