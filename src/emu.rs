@@ -170,7 +170,10 @@ pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
     let rules = Rules {
         key: ctx.key,
         stochastic: ctx.rounding.mode.is_stochastic(),
-        f64_is_exact_enough: ctx.rounding.mode == RoundingMode::NearestEven && 2 * p + 2 <= 53,
+        // (In binary64 itself, e.g. `e11m52`, the f64 operation is the correctly rounded
+        // result, with nothing to round twice.)
+        f64_is_exact_enough: ctx.rounding.mode == RoundingMode::NearestEven
+            && (2 * p + 2 <= 53 || ctx.format == Format::binary64()),
         exact_products: 2 * p <= 53,
     };
     let hot = kernel.ordinary().nudge().map(|&nudge| Hot { nudge, rules });
