@@ -80,6 +80,9 @@ struct Active {
     /// The common case, for modes whose ordinary rounding is one formula (all but `rto` and
     /// `sr-eq`, which always take the path through here).
     hot: Option<Hot>,
+    /// Whether the format is binary64 and the mode stochastic (see
+    /// [`Active::stochastic_binary64`]).
+    binary64_stochastic: bool,
 }
 
 /// What the common case of a basic operation reads — an ordinary result, correctly rounded by
@@ -183,6 +186,7 @@ pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
         rules,
         between,
         hot,
+        binary64_stochastic: ctx.format == Format::binary64() && ctx.rounding.mode.is_stochastic(),
     };
     HOT.set(hot);
     let previous = ACTIVE.with(|a| a.borrow_mut().replace(active));
@@ -233,6 +237,11 @@ fn other<O: BasicOp>(x: f64, y: f64, s: f64) -> f64 {
         if a.fast_ok(s, || O::exact_in_f64(a.rules.exact_products, x, y, s)) {
             return a.round(s);
         }
+        if a.binary64_stochastic
+            && let Some(v) = O::error(x, y, s).and_then(|e| a.stochastic_binary64(s, e))
+        {
+            return v;
+        }
         let u = O::exact(&value(x), &value(y), &a.ctx);
         a.finish(&u)
     })
@@ -248,6 +257,9 @@ trait BasicOp {
     fn exact_in_f64(exact_products: bool, x: f64, y: f64, s: f64) -> bool;
     /// [`BasicOp::exact_in_f64`] where it needs no function call, else `false`.
     fn exact_without_calls(exact_products: bool, x: f64, y: f64, s: f64) -> bool;
+    /// The exact error `x op y − s` of the f64 result `s` (finite, at least `SAFE` in
+    /// magnitude) where an error-free transformation gives it.
+    fn error(x: f64, y: f64, s: f64) -> Option<f64>;
     /// The exact operation.
     fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded;
 }
@@ -265,6 +277,9 @@ impl BasicOp for AddOp {
     #[inline(always)]
     fn exact_without_calls(_: bool, x: f64, y: f64, s: f64) -> bool {
         sum_is_exact(x, y, s)
+    }
+    fn error(x: f64, y: f64, s: f64) -> Option<f64> {
+        Some(sum_error(x, y, s))
     }
     fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded {
         arith::add(x, y, ctx.rounding.mode)
@@ -285,6 +300,9 @@ impl BasicOp for SubOp {
     fn exact_without_calls(_: bool, x: f64, y: f64, s: f64) -> bool {
         sum_is_exact(x, -y, s)
     }
+    fn error(x: f64, y: f64, s: f64) -> Option<f64> {
+        Some(sum_error(x, -y, s))
+    }
     fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded {
         arith::sub(x, y, ctx.rounding.mode)
     }
@@ -303,6 +321,10 @@ impl BasicOp for MulOp {
     #[inline(always)]
     fn exact_without_calls(exact_products: bool, _: f64, _: f64, _: f64) -> bool {
         exact_products
+    }
+    fn error(x: f64, y: f64, s: f64) -> Option<f64> {
+        // Exact: the product is far from underflow (|s| ≥ SAFE).
+        Some(x.mul_add(y, -s))
     }
     fn exact(x: &Value, y: &Value, _: &Context) -> Unrounded {
         arith::mul(x, y)
@@ -323,6 +345,10 @@ impl BasicOp for DivOp {
     #[inline(always)]
     fn exact_without_calls(_: bool, _: f64, _: f64, _: f64) -> bool {
         false
+    }
+    fn error(_: f64, _: f64, _: f64) -> Option<f64> {
+        // The remainder x − s·y is exact, but the quotient's error r/y is not an f64.
+        None
     }
     fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded {
         arith::div(x, y, ctx.format.precision())
@@ -375,6 +401,41 @@ impl Active {
     }
 }
 
+impl Active {
+    /// A stochastic rounding in binary64 itself (`e11m52`) of the exact value `s + e`, `s` the
+    /// f64 result and `e` its exact error: every f64 is on the format's grid, so rounding `s`
+    /// tells nothing, but the error gives the remainder — the decision of the exact path,
+    /// drawing the same word. `None` (the stream untouched) where the exact path must decide:
+    /// `s` outside the normal range away from both ends, or exact `sr` with the word equal to
+    /// the remainder's first 64 bits and more bits following (it would draw again).
+    fn stochastic_binary64(&self, s: f64, e: f64) -> Option<f64> {
+        if !(SAFE..=f64::MAX / 4.0).contains(&s.abs()) {
+            return None;
+        }
+        if e == 0.0 {
+            return Some(self.round(s));
+        }
+        let (toward, away, f, more) = binary64_fraction(s, e);
+        let k = DRAWS.get();
+        let w = rng::word(self.rules.key, k);
+        let up = match self.ctx.rounding.mode {
+            RoundingMode::Stochastic { bits: None } => {
+                if w == f && more {
+                    return None;
+                }
+                w < f
+            }
+            RoundingMode::Stochastic { bits: Some(r) } => {
+                let r = u32::from(r);
+                (w >> (64 - r)) < (f >> (64 - r))
+            }
+            _ => w >> 63 == 1,
+        };
+        DRAWS.set(k + 1);
+        Some(if up { away } else { toward }.copysign(s))
+    }
+}
+
 /// Far above 2^−1022 · 2^106: products, quotients and their residuals of operands and results
 /// this large in magnitude are exact in f64.
 const SAFE: f64 = 1.0e-280;
@@ -382,9 +443,54 @@ const SAFE: f64 = 1.0e-280;
 /// Whether `x + y == s` exactly (TwoSum: the rounding error of s is zero).
 #[inline(always)]
 fn sum_is_exact(x: f64, y: f64, s: f64) -> bool {
+    sum_error(x, y, s) == 0.0
+}
+
+/// The exact rounding error `x + y − s` of `s = x + y` (TwoSum, for finite non-overflowing s).
+#[inline(always)]
+fn sum_error(x: f64, y: f64, s: f64) -> f64 {
     let yy = s - x;
     let xx = s - yy;
-    (x - xx) + (y - yy) == 0.0
+    (x - xx) + (y - yy)
+}
+
+/// The remainder fraction of the exact value `s + e` on the f64 grid (`s` its correctly rounded
+/// f64 value, normal and below 2^1022, `e ≠ 0` its error): the neighbours toward and away
+/// from zero, as magnitudes, and the first 64 bits of (|s + e| − toward) / (away − toward)
+/// with whether more nonzero bits follow.
+fn binary64_fraction(s: f64, e: f64) -> (f64, f64, u64, bool) {
+    let mag = s.abs();
+    // |e| in units of 2^−64 of the grid step `ulp`: its integer part, and whether it has more.
+    let scaled = |ulp: f64| {
+        let eb = e.abs().to_bits();
+        let (field, mant) = ((eb >> 52) as i64, eb & ((1 << 52) - 1));
+        let (m, q) = if field == 0 {
+            (mant, -1074)
+        } else {
+            (mant | 1 << 52, field - 1075)
+        };
+        let shift = q - ((ulp.to_bits() >> 52) as i64 - 1023) + 64;
+        if shift >= 0 {
+            (m << shift, false)
+        } else if shift > -64 {
+            (m >> -shift, m & ((1 << -shift) - 1) != 0)
+        } else {
+            (0, true)
+        }
+    };
+    if (e > 0.0) == (s > 0.0) {
+        // Beyond |s|: the remainder is |e| above |s|.
+        let away = f64::from_bits(mag.to_bits() + 1);
+        let (f, more) = scaled(away - mag);
+        (mag, away, f, more)
+    } else {
+        // Short of |s|: the remainder is one step minus |e| above the neighbour below.
+        let toward = f64::from_bits(mag.to_bits() - 1);
+        let (g, more) = scaled(mag - toward);
+        // 2^64 − g·2^64, truncated: g·2^64 is in (0, 2^64).
+        let f = if more { !g } else { g.wrapping_neg() };
+        (toward, mag, f, more)
+    }
 }
 
 fn value(x: f64) -> Value {
@@ -582,5 +688,60 @@ impl Emu {
     /// The same value re-rounded (used where −0/+0 conventions of the format matter).
     fn canonical(self) -> Emu {
         Emu::new(self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::binary64_fraction;
+    use crate::rng::{RandomSource, Stream};
+    use rug::{Float, Integer};
+
+    /// `binary64_fraction` against MPFR: the exact value s + e at 2200 bits, its remainder
+    /// fraction between the f64 neighbours, and that fraction's first 64 bits — on random
+    /// values and errors at every scale, powers of two (where the step below is half the step
+    /// above), errors of half a step, and errors far below a step (whose bits fall past the
+    /// first 64).
+    #[test]
+    fn binary64_fraction_matches_mpfr() {
+        let mut rng = Stream::new(64);
+        let mut cases = Vec::new();
+        for i in 0..20_000 {
+            let s = match i % 4 {
+                0 => 1.0,
+                1 => -2f64.powi((rng.next_u64() % 200) as i32 - 100),
+                _ => rng.next_normal() * 2f64.powi((rng.next_u64() % 400) as i32 - 200),
+            };
+            // An error s may have as the correctly rounded value: at most half the step on
+            // its side.
+            let beyond = rng.next_u64().is_multiple_of(2);
+            let m = s.abs();
+            let step = if beyond {
+                f64::from_bits(m.to_bits() + 1) - m
+            } else {
+                m - f64::from_bits(m.to_bits() - 1)
+            };
+            let size = match i % 3 {
+                0 => 0.5 * step * rng.next_f64(),
+                1 => 0.5 * step * 2f64.powi(-((rng.next_u64() % 120) as i32)),
+                _ => 0.5 * step,
+            };
+            let e = if beyond == (s > 0.0) { size } else { -size };
+            if e != 0.0 {
+                cases.push((s, e));
+            }
+        }
+        for (s, e) in cases {
+            let (toward, away, f, more) = binary64_fraction(s, e);
+            let z = Float::with_val(2200, s) + e;
+            let z = z.abs();
+            assert!(toward < away && z > toward && z < away, "{s:e} {e:e}");
+            let frac = (z - toward) / (away - toward);
+            let scaled = frac << 64u32;
+            let (int, rem) = scaled.trunc_fract(Float::new(2200));
+            let want = int.to_integer().unwrap();
+            assert_eq!(Integer::from(f), want, "s {s:e} e {e:e}: first 64 bits");
+            assert_eq!(more, !rem.is_zero(), "s {s:e} e {e:e}: more bits");
+        }
     }
 }

@@ -13,7 +13,7 @@ const KEY: u64 = 4242;
 
 fn modes() -> Vec<RoundingMode> {
     [
-        "rne", "rna", "rtz", "rup", "rdn", "rto", "sr", "sr:4", "sr:13", "sr-eq",
+        "rne", "rna", "rtz", "rup", "rdn", "rto", "sr", "sr:4", "sr:13", "sr:64", "sr-eq",
     ]
     .iter()
     .map(|m| m.parse().unwrap())
