@@ -147,6 +147,10 @@ fn an_interrupted_run_resumes_from_the_points_already_written() {
         "{text}"
     );
     assert_eq!(fs::read(out.join("errors.csv")).unwrap(), before);
+    // The manifest's timing is the resumed invocation's: it says how many points that was.
+    let m: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["timing"]["points_computed"], 2);
 }
 
 #[test]

@@ -175,7 +175,7 @@ pub fn run(recipe_path: &Path, opts: &RunOptions) -> Result<RunReport> {
     }
     let all_done = points.iter().all(|p| store.has_point(p.index));
     let files = if all_done {
-        assemble(&recipe, exp, &store, started, threads)?
+        assemble(&recipe, exp, &store, started, threads, pending.len())?
     } else {
         Vec::new()
     };
@@ -205,7 +205,7 @@ pub fn merge(dir: &Path, shards: &[PathBuf]) -> Result<Vec<PathBuf>> {
     for shard in shards {
         store.absorb(shard, &sha256_hex(&recipe.text))?;
     }
-    assemble(&recipe, exp, &store, started, 1)
+    assemble(&recipe, exp, &store, started, 1, 0)
 }
 
 /// Redraws the figures of a finished run from its CSV files.
@@ -252,12 +252,16 @@ fn open_store(dir: &Path, recipe: &Recipe) -> Result<Store> {
     Ok(store)
 }
 
+/// Writes the outputs, figures and manifest from the stored points. The manifest's timing is
+/// this invocation's: its wall time and the `points_computed` in it (a resumed or merged run
+/// computed fewer than all, or none).
 fn assemble(
     recipe: &Recipe,
     exp: &dyn Experiment,
     store: &Store,
     started: Instant,
     threads: usize,
+    computed: usize,
 ) -> Result<Vec<PathBuf>> {
     let points = recipe.points();
     let tables = store.load_points(points.len())?;
@@ -279,7 +283,11 @@ fn assemble(
         "git_revision": git_revision(),
         "outputs": outputs.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>(),
         "figures": files.iter().skip(outputs.len()).filter_map(|f| f.file_name()?.to_str().map(str::to_string)).collect::<Vec<_>>(),
-        "timing": { "wall_time_s": started.elapsed().as_secs_f64(), "threads": threads },
+        "timing": {
+            "wall_time_s": started.elapsed().as_secs_f64(),
+            "threads": threads,
+            "points_computed": computed,
+        },
     });
     let path = store.dir().join("manifest.json");
     let text = serde_json::to_string_pretty(&manifest).expect("JSON of plain values") + "\n";
