@@ -6,15 +6,18 @@
 //! engine's scalar kernel ([`crate::fast::Kernel::round_f64`], bit-identical to the core). The
 //! operation itself runs in f64 where that is provably the same as the exact operation:
 //! - round-to-nearest-even with 2p + 2 ≤ 53, away from f64's subnormal range: rounding the f64
-//!   result once equals rounding the exact result (the double-rounding theorem);
+//!   result once equals rounding the exact result (the double-rounding theorem); in binary64
+//!   itself (`e11m52`) the f64 result is the result;
 //! - any mode, when the f64 result is exact (checked with an error-free transformation:
 //!   TwoSum for + −, exact products for 2p ≤ 53 or an fma residual, the fma remainder for ÷ and
 //!   √), away from f64's subnormal range;
 //! - directed modes, round-to-odd and `sr-eq` when the f64 result is inexact but strictly
 //!   between two points of the format's grid (then so is the exact result, on the same side of
-//!   every point: the same result), and `rne`/`rna` when it is also not the midpoint (p ≤ 52).
+//!   every point: the same result), and `rne`/`rna` when it is also not the midpoint (p ≤ 52);
+//! - stochastic modes in binary64 itself, for + − ×: the exact error (TwoSum, fma residual)
+//!   gives the remainder the mode decides on ([`Active::stochastic_binary64`]).
 //!
-//! Everything else (zero results of + −, exact `sr`/`sr:<r>` with an inexact f64 result, fma,
+//! Everything else (zero results of + −, `sr`/`sr:<r>` with an inexact f64 result, fma,
 //! operands near f64's subnormal range) takes the exact integer path of [`crate::arith`].
 //! Both paths advance the random stream by one position per rounding, so they give the same
 //! results and the same streams. Elementary functions are computed in f64 and rounded once, so
