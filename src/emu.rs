@@ -15,7 +15,7 @@
 //!   between two points of the format's grid (then so is the exact result, on the same side of
 //!   every point: the same result), and `rne`/`rna` when it is also not the midpoint (p ≤ 52);
 //! - stochastic modes in binary64 itself, for + − ×: the exact error (TwoSum, fma residual)
-//!   gives the remainder the mode decides on ([`Active::stochastic_binary64`]).
+//!   gives the remainder the mode decides on (`Active::stochastic_binary64`).
 //!
 //! Everything else (zero results of + −, `sr`/`sr:<r>` with an inexact f64 result, fma,
 //! operands near f64's subnormal range) takes the exact integer path of [`crate::arith`].
