@@ -1,7 +1,7 @@
 //! anyfloat: bit-exact emulation of any binary floating-point format.
 //!
 //! The layers, each knowing only those above it:
-//! - [`format`]: a [`Format`] as data, and the name grammar;
+//! - [`mod@format`]: a [`Format`] as data, and the name grammar;
 //! - [`exact`], [`parse`]: exact values and how text becomes one;
 //! - [`round`]: the rounding core — the only place a rounding decision is made;
 //! - [`codec`]: codes ↔ values, and conversions that end in the core;

@@ -6,7 +6,7 @@
 //!   − p + 1) (unbounded above), as in the accuracy tables of Gladman, Innocente, Mather and
 //!   Zimmermann: ≤ 0.5 means correctly rounded to nearest. f(x) comes from MPFR at p + 64 bits
 //!   or, on the fast path, from an f64 evaluation whose error bound makes (a) exact to 2^−20
-//!   ULP (see [`reference`]).
+//!   ULP (see [`mod@reference`]).
 //! - **(b)** the distance, in representable values, between y and the correctly rounded result
 //!   (glibc's tests): 0 means correctly rounded, ±0 count as one value, ±Inf as one step beyond
 //!   ±max.
