@@ -113,7 +113,7 @@ round_to_int, round_to_int_exact, eq, lt, le, eq_signaling, lt_quiet, le_quiet, 
 to_i<N>, to_u<N>, from_i<N>, from_u<N> (N = 1..128), cvt:<FORMAT>";
 
 impl Op {
-    /// Parses an operation name: one of `OP_NAMES` (add, sub, mul, …, cvt:<FORMAT>).
+    /// Parses an operation name: one of `OP_NAMES` (`add`, `sub`, `mul`, …, `cvt:<FORMAT>`).
     pub fn parse(name: &str) -> Result<Op> {
         let lower = name.trim().to_ascii_lowercase();
         let fail = || {
