@@ -14,8 +14,9 @@
 //! - directed modes, round-to-odd and `sr-eq` when the f64 result is inexact but strictly
 //!   between two points of the format's grid (then so is the exact result, on the same side of
 //!   every point: the same result), and `rne`/`rna` when it is also not the midpoint (p ≤ 52);
-//! - stochastic modes in binary64 itself, for + − ×: the exact error (TwoSum, fma residual)
-//!   gives the remainder the mode decides on (`Active::stochastic_binary64`).
+//! - stochastic modes in binary64 itself, for + − × ÷: the exact error (TwoSum, an fma
+//!   residual, the division's remainder over the divisor) gives the remainder the mode decides
+//!   on (`Active::stochastic_binary64`).
 //!
 //! Everything else (zero results of + −, `sr`/`sr:<r>` with an inexact f64 result, fma,
 //! operands near f64's subnormal range) takes the exact integer path of [`crate::arith`].
@@ -241,7 +242,7 @@ fn other<O: BasicOp>(x: f64, y: f64, s: f64) -> f64 {
             return a.round(s);
         }
         if a.binary64_stochastic
-            && let Some(v) = O::error(x, y, s).and_then(|e| a.stochastic_binary64(s, e))
+            && let Some(v) = O::error(x, y, s).and_then(|(n, d)| a.stochastic_binary64(s, n, d))
         {
             return v;
         }
@@ -261,8 +262,9 @@ trait BasicOp {
     /// [`BasicOp::exact_in_f64`] where it needs no function call, else `false`.
     fn exact_without_calls(exact_products: bool, x: f64, y: f64, s: f64) -> bool;
     /// The exact error `x op y − s` of the f64 result `s` (finite, at least `SAFE` in
-    /// magnitude) where an error-free transformation gives it.
-    fn error(x: f64, y: f64, s: f64) -> Option<f64>;
+    /// magnitude) as a quotient `n / d` of two f64, where an error-free transformation gives
+    /// it.
+    fn error(x: f64, y: f64, s: f64) -> Option<(f64, f64)>;
     /// The exact operation.
     fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded;
 }
@@ -281,8 +283,8 @@ impl BasicOp for AddOp {
     fn exact_without_calls(_: bool, x: f64, y: f64, s: f64) -> bool {
         sum_is_exact(x, y, s)
     }
-    fn error(x: f64, y: f64, s: f64) -> Option<f64> {
-        Some(sum_error(x, y, s))
+    fn error(x: f64, y: f64, s: f64) -> Option<(f64, f64)> {
+        Some((sum_error(x, y, s), 1.0))
     }
     fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded {
         arith::add(x, y, ctx.rounding.mode)
@@ -303,8 +305,8 @@ impl BasicOp for SubOp {
     fn exact_without_calls(_: bool, x: f64, y: f64, s: f64) -> bool {
         sum_is_exact(x, -y, s)
     }
-    fn error(x: f64, y: f64, s: f64) -> Option<f64> {
-        Some(sum_error(x, -y, s))
+    fn error(x: f64, y: f64, s: f64) -> Option<(f64, f64)> {
+        Some((sum_error(x, -y, s), 1.0))
     }
     fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded {
         arith::sub(x, y, ctx.rounding.mode)
@@ -325,9 +327,9 @@ impl BasicOp for MulOp {
     fn exact_without_calls(exact_products: bool, _: f64, _: f64, _: f64) -> bool {
         exact_products
     }
-    fn error(x: f64, y: f64, s: f64) -> Option<f64> {
+    fn error(x: f64, y: f64, s: f64) -> Option<(f64, f64)> {
         // Exact: the product is far from underflow (|s| ≥ SAFE).
-        Some(x.mul_add(y, -s))
+        Some((x.mul_add(y, -s), 1.0))
     }
     fn exact(x: &Value, y: &Value, _: &Context) -> Unrounded {
         arith::mul(x, y)
@@ -349,9 +351,9 @@ impl BasicOp for DivOp {
     fn exact_without_calls(_: bool, _: f64, _: f64, _: f64) -> bool {
         false
     }
-    fn error(_: f64, _: f64, _: f64) -> Option<f64> {
-        // The remainder x − s·y is exact, but the quotient's error r/y is not an f64.
-        None
+    fn error(x: f64, y: f64, s: f64) -> Option<(f64, f64)> {
+        // x / y − s = (x − s·y) / y, the remainder exact when x is not tiny either.
+        (x.abs() >= SAFE).then(|| ((-s).mul_add(y, x), y))
     }
     fn exact(x: &Value, y: &Value, ctx: &Context) -> Unrounded {
         arith::div(x, y, ctx.format.precision())
@@ -405,20 +407,20 @@ impl Active {
 }
 
 impl Active {
-    /// A stochastic rounding in binary64 itself (`e11m52`) of the exact value `s + e`, `s` the
-    /// f64 result and `e` its exact error: every f64 is on the format's grid, so rounding `s`
+    /// A stochastic rounding in binary64 itself (`e11m52`) of the exact value `s + n/d`, `s` the
+    /// f64 result and `n/d` its exact error: every f64 is on the format's grid, so rounding `s`
     /// tells nothing, but the error gives the remainder — the decision of the exact path,
     /// drawing the same word. `None` (the stream untouched) where the exact path must decide:
     /// `s` outside the normal range away from both ends, or exact `sr` with the word equal to
     /// the remainder's first 64 bits and more bits following (it would draw again).
-    fn stochastic_binary64(&self, s: f64, e: f64) -> Option<f64> {
+    fn stochastic_binary64(&self, s: f64, n: f64, d: f64) -> Option<f64> {
         if !(SAFE..=f64::MAX / 4.0).contains(&s.abs()) {
             return None;
         }
-        if e == 0.0 {
+        if n == 0.0 {
             return Some(self.round(s));
         }
-        let (toward, away, f, more) = binary64_fraction(s, e);
+        let (toward, away, f, more) = binary64_fraction(s, n, d);
         let k = DRAWS.get();
         let w = rng::word(self.rules.key, k);
         let up = match self.ctx.rounding.mode {
@@ -457,42 +459,51 @@ fn sum_error(x: f64, y: f64, s: f64) -> f64 {
     (x - xx) + (y - yy)
 }
 
-/// The remainder fraction of the exact value `s + e` on the f64 grid (`s` its correctly rounded
-/// f64 value, normal and below 2^1022, `e ≠ 0` its error): the neighbours toward and away
-/// from zero, as magnitudes, and the first 64 bits of (|s + e| − toward) / (away − toward)
-/// with whether more nonzero bits follow.
-fn binary64_fraction(s: f64, e: f64) -> (f64, f64, u64, bool) {
+/// The remainder fraction of the exact value `s + n/d` on the f64 grid (`s` its correctly
+/// rounded f64 value, normal and below 2^1022, `n/d ≠ 0` its error, `d` nonzero): the
+/// neighbours toward and away from zero, as magnitudes, and the first 64 bits of
+/// (|s + n/d| − toward) / (away − toward) with whether more nonzero bits follow.
+fn binary64_fraction(s: f64, n: f64, d: f64) -> (f64, f64, u64, bool) {
     let mag = s.abs();
-    // |e| in units of 2^−64 of the grid step `ulp`: its integer part, and whether it has more.
-    let scaled = |ulp: f64| {
-        let eb = e.abs().to_bits();
-        let (field, mant) = ((eb >> 52) as i64, eb & ((1 << 52) - 1));
-        let (m, q) = if field == 0 {
-            (mant, -1074)
+    // |n/d| in units of 2^−64 of the grid step `step`: its integer part, and whether it has
+    // more. The integer part is below 2^63 (|n/d| is at most half a step), so the numerator
+    // stays below 2^116.
+    let scaled = |step: f64| {
+        let ((mn, qn), (md, qd)) = (significand(n), significand(d));
+        let k = qn - qd - ((step.to_bits() >> 52) as i64 - 1023) + 64;
+        let (num, den) = if k >= 0 {
+            (u128::from(mn) << k, u128::from(md))
+        } else if k > -64 {
+            (u128::from(mn), u128::from(md) << -k)
         } else {
-            (mant | 1 << 52, field - 1075)
+            return (0, true);
         };
-        let shift = q - ((ulp.to_bits() >> 52) as i64 - 1023) + 64;
-        if shift >= 0 {
-            (m << shift, false)
-        } else if shift > -64 {
-            (m >> -shift, m & ((1 << -shift) - 1) != 0)
-        } else {
-            (0, true)
-        }
+        ((num / den) as u64, num % den != 0)
     };
-    if (e > 0.0) == (s > 0.0) {
-        // Beyond |s|: the remainder is |e| above |s|.
+    let error_up = (n > 0.0) == (d > 0.0);
+    if error_up == (s > 0.0) {
+        // Beyond |s|: the remainder is |n/d| above |s|.
         let away = f64::from_bits(mag.to_bits() + 1);
         let (f, more) = scaled(away - mag);
         (mag, away, f, more)
     } else {
-        // Short of |s|: the remainder is one step minus |e| above the neighbour below.
+        // Short of |s|: the remainder is one step minus |n/d| above the neighbour below.
         let toward = f64::from_bits(mag.to_bits() - 1);
         let (g, more) = scaled(mag - toward);
         // 2^64 − g·2^64, truncated: g·2^64 is in (0, 2^64).
         let f = if more { !g } else { g.wrapping_neg() };
         (toward, mag, f, more)
+    }
+}
+
+/// |x| = m · 2^q with m an integer below 2^53, for finite x.
+fn significand(x: f64) -> (u64, i64) {
+    let b = x.abs().to_bits();
+    let (field, mant) = ((b >> 52) as i64, b & ((1 << 52) - 1));
+    if field == 0 {
+        (mant, -1074)
+    } else {
+        (mant | 1 << 52, field - 1075)
     }
 }
 
@@ -698,15 +709,19 @@ impl Emu {
 mod tests {
     use super::binary64_fraction;
     use crate::rng::{RandomSource, Stream};
-    use rug::{Float, Integer};
+    use rug::{Integer, Rational};
 
-    /// `binary64_fraction` against MPFR: the exact value s + e at 2200 bits, its remainder
-    /// fraction between the f64 neighbours, and that fraction's first 64 bits — on random
-    /// values and errors at every scale, powers of two (where the step below is half the step
-    /// above), errors of half a step, and errors far below a step (whose bits fall past the
-    /// first 64).
+    fn exact(x: f64) -> Rational {
+        Rational::from_f64(x).expect("finite")
+    }
+
+    /// `binary64_fraction` against exact rational arithmetic: the value s + n/d, its
+    /// remainder fraction between the f64 neighbours, and that fraction's first 64 bits — on
+    /// sums' and products' errors (d = 1) at every scale, at powers of two (where the step
+    /// below is half the step above), of half a step, and far below a step (whose bits fall past
+    /// the first 64); and on quotients' errors (x − q·y)/y.
     #[test]
-    fn binary64_fraction_matches_mpfr() {
+    fn binary64_fraction_matches_exact_rationals() {
         let mut rng = Stream::new(64);
         let mut cases = Vec::new();
         for i in 0..20_000 {
@@ -731,20 +746,32 @@ mod tests {
             };
             let e = if beyond == (s > 0.0) { size } else { -size };
             if e != 0.0 {
-                cases.push((s, e));
+                cases.push((s, e, 1.0));
+            }
+            let scale = |rng: &mut Stream| 2f64.powi((rng.next_u64() % 200) as i32 - 100);
+            let (x, y) = (
+                rng.next_normal() * scale(&mut rng),
+                rng.next_normal() * scale(&mut rng),
+            );
+            let q = x / y;
+            let r = (-q).mul_add(y, x);
+            if r != 0.0 {
+                cases.push((q, r, y));
             }
         }
-        for (s, e) in cases {
-            let (toward, away, f, more) = binary64_fraction(s, e);
-            let z = Float::with_val(2200, s) + e;
-            let z = z.abs();
-            assert!(toward < away && z > toward && z < away, "{s:e} {e:e}");
-            let frac = (z - toward) / (away - toward);
-            let scaled = frac << 64u32;
-            let (int, rem) = scaled.trunc_fract(Float::new(2200));
-            let want = int.to_integer().unwrap();
-            assert_eq!(Integer::from(f), want, "s {s:e} e {e:e}: first 64 bits");
-            assert_eq!(more, !rem.is_zero(), "s {s:e} e {e:e}: more bits");
+        for (s, n, d) in cases {
+            let (toward, away, f, more) = binary64_fraction(s, n, d);
+            let z = (exact(s) + exact(n) / exact(d)).abs();
+            let (t, a) = (exact(toward), exact(away));
+            assert!(t < a && z > t && z < a, "{s:e} {n:e}/{d:e}");
+            let scaled = (z - &t) / (a - t) * Rational::from(Integer::from(1) << 64u32);
+            let (fract, int) = scaled.fract_trunc(Integer::new());
+            assert_eq!(
+                Integer::from(f),
+                int,
+                "s {s:e}, error {n:e}/{d:e}: first 64 bits"
+            );
+            assert_eq!(more, fract != 0, "s {s:e}, error {n:e}/{d:e}: more bits");
         }
     }
 }
