@@ -123,7 +123,13 @@ impl Kernel {
         };
         let finite = |neg: bool, exp: i64| Value::Finite(Exact::new(neg, 1u32, exp));
         let per_sign = |f: &dyn Fn(bool) -> u64| [f(false), f(true)];
-        let pow2 = |e: i64| (2f64).powi(e as i32).to_bits();
+        // Exactly, also where 2^e is an f64 subnormal (`powi` computes 1 / 2^−e, which
+        // overflows for e < −1023).
+        let pow2 = |e: i64| match e {
+            -1022.. => ((e + 1023) as u64) << 52,
+            -1074..=-1023 => 1u64 << (e + 1074),
+            _ => 0,
+        };
         let rounded_zero = match fmt.zero(false) {
             Some(_) => {
                 per_sign(&|neg| codec::to_f64(fmt, fmt.zero(neg).expect("has zero")).to_bits())
