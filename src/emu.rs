@@ -174,13 +174,14 @@ pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
     };
     let kernel = Kernel::new(&ctx.format, &ctx.rounding)
         .expect("Context::new checked that the format fits in f64");
+    let binary64 = ctx.format == Format::binary64();
     let rules = Rules {
         key: ctx.key,
         stochastic: ctx.rounding.mode.is_stochastic(),
         // (In binary64 itself, e.g. `e11m52`, the f64 operation is the correctly rounded
         // result, with nothing to round twice.)
         f64_is_exact_enough: ctx.rounding.mode == RoundingMode::NearestEven
-            && (2 * p + 2 <= 53 || ctx.format == Format::binary64()),
+            && (2 * p + 2 <= 53 || binary64),
         exact_products: 2 * p <= 53,
     };
     let hot = kernel.ordinary().nudge().map(|&nudge| Hot { nudge, rules });
@@ -190,7 +191,7 @@ pub fn with_context<T>(ctx: &Context, f: impl FnOnce() -> T) -> T {
         rules,
         between,
         hot,
-        binary64_stochastic: ctx.format == Format::binary64() && ctx.rounding.mode.is_stochastic(),
+        binary64_stochastic: binary64 && ctx.rounding.mode.is_stochastic(),
     };
     HOT.set(hot);
     let previous = ACTIVE.with(|a| a.borrow_mut().replace(active));
@@ -404,9 +405,7 @@ impl Active {
             Between::OffMidpoint => self.kernel.position(s) == Position::Between,
         }
     }
-}
 
-impl Active {
     /// A stochastic rounding in binary64 itself (`e11m52`) of the exact value `s + n/d`, `s` the
     /// f64 result and `n/d` its exact error: every f64 is on the format's grid, so rounding `s`
     /// tells nothing, but the error gives the remainder — the decision of the exact path,

@@ -136,6 +136,7 @@ impl Kernel {
             }
             None => [0, 0],
         };
+        let max = codec::to_f64(fmt, fmt.max_finite_magnitude_code()).to_bits();
         Ok(Kernel {
             format: *fmt,
             rounding: *rounding,
@@ -146,9 +147,12 @@ impl Kernel {
                     RoundingMode::Stochastic { bits: Some(r) } => r as u64,
                     _ => 64,
                 },
-                max: codec::to_f64(fmt, fmt.max_finite_magnitude_code()).to_bits(),
-                min_normal: pow2(emin),
-                ordinary_mask: if fmt.is_signed() { !SIGN } else { u64::MAX },
+                max,
+                range: OrdinaryRange {
+                    mask: if fmt.is_signed() { !SIGN } else { u64::MAX },
+                    min_normal: pow2(emin),
+                    span: max - pow2(emin),
+                },
                 nudge: None,
             }
             .with_nudge(),
@@ -266,13 +270,29 @@ pub struct Ordinary {
     r: u64,
     /// Bits of the largest finite magnitude (a rounded magnitude above it overflows).
     max: u64,
-    /// Bits of the smallest normal magnitude 2^emin.
-    min_normal: u64,
-    /// `!SIGN` for signed formats; all ones for unsigned ones, where a negative element is not
-    /// ordinary (it is invalid or rounds to zero).
-    ordinary_mask: u64,
+    /// Which values are ordinary.
+    range: OrdinaryRange,
     /// The mode as one formula, where it has one.
     nudge: Option<Nudge>,
+}
+
+/// Which f64 values are ordinary: one masked subtraction and compare on the bits.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct OrdinaryRange {
+    /// `!SIGN` for signed formats; all ones for unsigned ones, where a negative element is not
+    /// ordinary (it is invalid or rounds to zero).
+    mask: u64,
+    /// Bits of the smallest normal magnitude 2^emin.
+    min_normal: u64,
+    /// Bits of the largest finite magnitude minus `min_normal`.
+    span: u64,
+}
+
+impl OrdinaryRange {
+    #[inline(always)]
+    fn contains_bits(&self, b: u64) -> bool {
+        (b & self.mask).wrapping_sub(self.min_normal) <= self.span
+    }
 }
 
 impl Ordinary {
@@ -299,7 +319,7 @@ impl Ordinary {
     /// [`Ordinary::is_ordinary`] on the bits of an f64.
     #[inline(always)]
     pub(super) fn is_ordinary_bits(&self, b: u64) -> bool {
-        (b & self.ordinary_mask).wrapping_sub(self.min_normal) <= self.max - self.min_normal
+        self.range.contains_bits(b)
     }
 
     /// Rounds the ordinary `x` (as [`Kernel::round_f64`] would): one formula for every mode
@@ -340,11 +360,8 @@ impl Ordinary {
 /// value: they keep their own kernels.)
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Nudge {
-    /// The range check of [`Ordinary::is_ordinary`]: its mask, smallest normal and
-    /// `max − min_normal`.
-    ordinary_mask: u64,
-    min_normal: u64,
-    span: u64,
+    /// The range check of [`Ordinary::is_ordinary`].
+    range: OrdinaryRange,
     /// Clears the dropped bits: `!low`.
     keep: u64,
     /// The constant part of the nudge, per sign ([+, −]).
@@ -376,9 +393,7 @@ impl Nudge {
             RoundingMode::ToOdd | RoundingMode::StochasticEqual => return None,
         };
         Some(Nudge {
-            ordinary_mask: k.ordinary_mask,
-            min_normal: k.min_normal,
-            span: k.max - k.min_normal,
+            range: k.range,
             keep: !low,
             base,
             odd,
@@ -392,7 +407,7 @@ impl Nudge {
     /// [`Ordinary::is_ordinary`].
     #[inline(always)]
     pub(crate) fn is_ordinary(&self, x: f64) -> bool {
-        (x.to_bits() & self.ordinary_mask).wrapping_sub(self.min_normal) <= self.span
+        self.range.contains_bits(x.to_bits())
     }
 
     /// The rounding of the ordinary `x` with random word `w` (ignored by deterministic modes).
