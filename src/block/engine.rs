@@ -14,14 +14,19 @@
 //!   within 2^(64−d) of the remainder's first 64 bits (d = bits q drops), which the exact
 //!   quotient's remainder can differ from by less than that.
 //!
-//! [`Engine::finish`] settles every element that passes these tests and lies at most at the
-//! format's largest finite magnitude (so it cannot overflow); the caller finishes the others
-//! one by one: [`Engine::exact`] / [`Engine::quotient`] for elements above the maximum (the
-//! overflow flag, i.e. the saturation count, is read from a second kernel on the same format
-//! with two more exponent bits, whose rounding there is the core's rounding with unbounded
-//! exponent), and the exact quotient path ([`super::quotient::round_quotient_with`]) for
-//! f64-subnormal or overflowing quotients, inexact q on a grid point or midpoint, a random word
-//! too close to the remainder, non-finite results and negative values in unsigned formats.
+//! The kernel rounds into a *wide* twin of the element format: two more exponent bits, the same
+//! precision and smallest exponent, so the same grid up to the element format's largest finite
+//! value and beyond it the grid the core rounds to with unbounded exponent. A wide rounding u
+//! at most that maximum is the element; above it, the element overflowed (the saturation
+//! count) and is the format's overflow result for its sign, mode and policy (±max, or ±Inf or
+//! NaN, which the caller settles). So overflow is decided in the same vector pass as every
+//! other element.
+//!
+//! [`Engine::finish`] settles every element that passes these tests; the caller finishes the
+//! others, rare, one by one through the exact quotient path
+//! ([`super::quotient::round_quotient_with`]): f64-subnormal quotients, inexact q on a grid
+//! point or midpoint, a random word too close to the remainder, overflows whose result is ±Inf
+//! or NaN, and negative values in unsigned formats.
 
 use super::Element;
 use crate::fast::Kernel;
@@ -50,23 +55,16 @@ const INF: u64 = 0x7FF0_0000_0000_0000;
 /// format the engine takes (at most 61 bits).
 pub(super) const UNSETTLED: u64 = u64::MAX;
 
-/// How the quotients of a block were formed from its elements x.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Quotient {
-    /// x · 2^−k for S = 2^k: the exact quotient when it is a normal f64 (or x = 0).
-    Pow2,
-    /// x / S correctly rounded to f64.
-    Div,
-}
-
-/// The element format's kernels and encoding constants, built once per quantisation.
+/// The element format's kernel and encoding constants, built once per quantisation.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Engine {
+    /// Rounds into the wide twin of the element format (see the module docs).
     kernel: Kernel,
-    wide: Kernel,
     check: Check,
-    random: bool,
-    max: f64,
+    /// Bits of the format's largest finite value.
+    max: u64,
+    /// The format's result of an overflow, positive and negative (±max, ±Inf or NaN).
+    overflow: [f64; 2],
     /// Codes of +0 and −0.
     zero: [u128; 2],
     sign_bit: u128,
@@ -86,7 +84,8 @@ pub(super) struct Engine {
     int: bool,
     int_mask: u64,
     /// Added to a rounded value before it is dequantised: −0 keeps every value (and the sign
-    /// of a float zero); +0 turns −0 into +0, the value of the integer code 0.
+    /// of a float zero); +0 turns −0 into +0, the value of the integer code 0 and of a format
+    /// without −0.
     zero_add: f64,
 }
 
@@ -123,12 +122,15 @@ impl Engine {
             RoundingMode::Stochastic { bits: Some(r) } => Check::Bits(r as u64),
             _ => Check::Inside,
         };
+        // 2^(emax + 1) lies above the largest finite value and on the grid, so every mode
+        // rounds it to the overflow result.
+        let narrow = Kernel::new(fmt, rounding).ok()?;
+        let beyond = 2f64.powi(fmt.emax() + 1);
         Some(Engine {
-            kernel: Kernel::new(fmt, rounding).ok()?,
-            wide: Kernel::new(&wide, rounding).ok()?,
+            kernel: Kernel::new(&wide, rounding).ok()?,
             check,
-            random: rounding.mode.is_stochastic(),
-            max: crate::codec::to_f64(fmt, fmt.max_finite(false)),
+            max: crate::codec::to_f64(fmt, fmt.max_finite(false)).to_bits(),
+            overflow: [narrow.round_f64(beyond, 0), narrow.round_f64(-beyond, 0)],
             zero: [fmt.zero(false)?, fmt.zero(true)?],
             sign_bit: fmt.sign_bit(),
             sub_scale: 2f64.powi(fmt.man_bits() as i32 - fmt.emin()),
@@ -138,7 +140,8 @@ impl Engine {
             unsigned: !fmt.is_signed(),
             int: false,
             int_mask: u64::MAX,
-            zero_add: -0.0,
+            // The wide twin has −0; a format without it (`fnuz`) rounds to +0 there.
+            zero_add: if fmt.has_neg_zero() { -0.0 } else { 0.0 },
         })
     }
 
@@ -167,10 +170,11 @@ impl Engine {
     /// element j has the nonzero scale `ss[j]` and the quotient x·2^−k (S = 2^k) where
     /// `exact[j]` is all ones, x / S where it is 0 (`all_exact`: all ones everywhere). Every
     /// element the fast path settles (see [`Engine::settled`]) gets its element code and
-    /// dequantised value v·S; the others get the code [`UNSETTLED`] and keep their rounding in
-    /// `vs`. One branch-free loop over the group, so that it vectorises; whether any element
-    /// was left. Element j is element `first + j` of the input. (Elements of blocks the caller
-    /// finishes otherwise may hold anything: nothing here panics.)
+    /// dequantised value v·S; the others get the code [`UNSETTLED`] and keep their wide rounding
+    /// in `vs`. One branch-free loop over the group, so that it vectorises. Returns whether any
+    /// element was left, and how many settled elements overflowed (saturated). Element j is
+    /// element `first + j` of the input. (Elements of blocks the caller finishes otherwise may
+    /// hold anything: nothing here panics.)
     #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub(super) fn finish(
@@ -184,7 +188,7 @@ impl Engine {
         codes: &mut [u64],
         key: u64,
         first: u64,
-    ) -> bool {
+    ) -> (bool, usize) {
         // A local copy keeps the constants in registers (as in `fast::dispatch`): read through
         // the reference, a select between two per-sign constants is a load from a selected
         // address, which does not vectorise.
@@ -215,7 +219,7 @@ impl Engine {
         codes: &mut [u64],
         key: u64,
         first: u64,
-    ) -> bool {
+    ) -> (bool, usize) {
         let n = xs.len();
         let (ys, ss, exact, vs, codes) = (
             &ys[..n],
@@ -225,31 +229,47 @@ impl Engine {
             &mut codes[..n],
         );
         let state = rng::state(key, first);
-        let mut left = 0u64;
+        let (mut left, mut saturated) = (0u64, 0u64);
         for j in 0..n {
             let w = match check {
                 Some(Check::Word) => rng::mix(rng::advance(state, j as u64)),
                 _ => 0,
             };
             let ex = check.is_none() | (exact[j] != 0);
-            let v = vs[j];
+            let u = vs[j];
+            let (v, over) = self.element(u);
             let ok = self.settled(check.unwrap_or(Check::Inside), ex, xs[j], ys[j], v, w);
             codes[j] = if ok {
                 self.code(self.encode(v) as u64)
             } else {
                 UNSETTLED
             };
-            vs[j] = if ok { (v + self.zero_add) * ss[j] } else { v };
+            vs[j] = if ok { (v + self.zero_add) * ss[j] } else { u };
             left |= !ok as u64;
+            saturated += (ok & over) as u64;
         }
-        left != 0
+        (left != 0, saturated as usize)
+    }
+
+    /// The element and whether it overflowed, from its wide rounding `u` (finite, or ±Inf where
+    /// the wide format overflowed too): `u` itself up to the format's maximum, else the
+    /// overflow result for its sign.
+    #[inline(always)]
+    fn element(&self, u: f64) -> (f64, bool) {
+        let b = u.to_bits();
+        let over = b & !SIGN > self.max;
+        let result = if b & SIGN != 0 {
+            self.overflow[1]
+        } else {
+            self.overflow[0]
+        };
+        (if over { result } else { u }, over)
     }
 
     /// Whether [`Engine::finish`] settles the element x with quotient `y` (x·2^−k if `exact`,
-    /// else x / S) and rounding `v`: a quotient that is exact or rounds like the exact one
-    /// (`check`, random word `w`), a finite rounding, not negative in an unsigned format, and
-    /// at most the format's maximum (so no overflow). `&` instead of `&&` keeps it
-    /// branch-free.
+    /// else x / S) and element `v`: a quotient that is exact or rounds like the exact one
+    /// (`check`, random word `w`), a finite element (an overflow result may be ±Inf or NaN), and
+    /// not negative in an unsigned format. `&` instead of `&&` keeps it branch-free.
     #[inline(always)]
     fn settled(&self, check: Check, exact: bool, x: f64, y: f64, v: f64, w: u64) -> bool {
         // Bit tests, not `is_normal`/`is_finite` (a classification that does not vectorise).
@@ -258,10 +278,7 @@ impl Engine {
         let y_normal = (field != 0) & (field != 0x7FF);
         let x_zero = xb & !SIGN == 0;
         let quotient_ok = x_zero | (y_normal & (exact | self.rounds_like_exact(check, y, w)));
-        quotient_ok
-            & (vb & !SIGN < INF)
-            & !((yb & SIGN != 0) & self.unsigned)
-            & (yb & !SIGN <= self.max.to_bits())
+        quotient_ok & (vb & !SIGN < INF) & !((yb & SIGN != 0) & self.unsigned)
     }
 
     /// Whether the inexact-or-exact correctly rounded normal quotient `q` rounds like the exact
@@ -288,54 +305,17 @@ impl Engine {
         (rem != 0) & off
     }
 
-    /// The element's code and overflow flag from the exact quotient `y` (x / S) and its rounding
-    /// `v` by the kernel; `None` where the exact path must decide.
-    #[inline(always)]
-    pub(super) fn exact(&self, y: f64, v: f64, key: u64, index: u64) -> Option<(u128, bool)> {
-        if !v.is_finite() || (y.is_sign_negative() && self.sign_bit == 0) {
-            return None;
-        }
-        let overflow = y.abs() > self.max && {
-            let w = if self.random {
-                rng::word(key, index)
-            } else {
-                0
-            };
-            // NaN (an overflow of the wide format too) counts as overflow.
-            let u = self.wide.round_f64(y, w).abs();
-            u.is_nan() || u > self.max
-        };
-        Some((self.encode(v), overflow))
-    }
-
-    /// As [`Engine::exact`] for an inexact-or-exact correctly rounded normal quotient `q`:
-    /// `None` also where rounding q might differ from rounding the exact quotient.
-    #[inline(always)]
-    pub(super) fn quotient(&self, q: f64, v: f64, key: u64, index: u64) -> Option<(u128, bool)> {
-        let w = if matches!(self.check, Check::Word) {
-            rng::word(key, index)
-        } else {
-            0
-        };
-        if self.rounds_like_exact(self.check, q, w) {
-            self.exact(q, v, key, index)
-        } else {
-            None
-        }
-    }
-
     /// The code of the exact quotient whose correctly rounded f64 value is `q`, rounded by a
     /// deterministic rounding, where rounding `q` provably gives it (see the module docs):
     /// the `nearest` scale rule's one rounding per block. `None` where the exact path must
     /// decide.
     #[inline]
     pub(super) fn round_deterministic(&self, q: f64) -> Option<u64> {
-        debug_assert!(!self.random);
-        if !q.is_normal() {
+        if !q.is_normal() || !self.rounds_like_exact(self.check, q, 0) {
             return None;
         }
-        let v = self.kernel.round_f64(q, 0);
-        self.quotient(q, v, 0, 0).map(|(code, _)| code as u64)
+        let (v, _) = self.element(self.kernel.round_f64(q, 0));
+        (v.is_finite() && !(q < 0.0 && self.unsigned)).then(|| self.encode(v) as u64)
     }
 
     /// The element code of the format code `fc` (two's complement for integer elements).

@@ -36,7 +36,7 @@ use crate::flags::Flags;
 use crate::format::{Format, Specials};
 use crate::mode::{Rounding, RoundingMode};
 use crate::rng;
-use engine::{Engine, Quotient, UNSETTLED};
+use engine::{Engine, UNSETTLED};
 use quotient::{FastFormat, round_quotient_with};
 use rayon::prelude::*;
 use std::fmt;
@@ -741,13 +741,13 @@ impl Plan {
                     Some(r) => {
                         lanes(xs, &mut g.ys[o.clone()], |x| x * r);
                         g.exact[o.clone()].fill(u64::MAX);
-                        Kind::Scaled(Quotient::Pow2, s)
+                        Kind::Scaled(s)
                     }
                     None => {
                         lanes(xs, &mut g.ys[o.clone()], |x| x / s);
                         g.exact[o.clone()].fill(0);
                         g.all_exact = false;
-                        Kind::Scaled(Quotient::Div, s)
+                        Kind::Scaled(s)
                     }
                 },
                 _ => {
@@ -782,7 +782,7 @@ impl Plan {
             &mut deq[g_lo - start..g_hi - start],
         );
         engine.round_into(key, g_lo as u64, &g.ys[..n], deq);
-        let left = engine.finish(
+        let (left, mut sat) = engine.finish(
             &work[g_lo..g_hi],
             &g.ys[..n],
             &g.ss[..n],
@@ -793,31 +793,15 @@ impl Plan {
             key,
             g_lo as u64,
         );
-        let mut sat = 0;
         for (lo, hi, kind) in g.blocks.drain(..) {
             let (xs, o) = (&work[lo..hi], lo - g_lo..hi - g_lo);
             match kind {
                 Kind::Special(s) => {
                     self.special(xs, s, &mut codes[o.clone()], &mut deq[o]);
                 }
-                // A vectorised scan first: most blocks have no element left.
-                Kind::Scaled(how, s)
-                    if left
-                        && codes[o.clone()]
-                            .iter()
-                            .fold(false, |any, &c| any | (c == UNSETTLED)) =>
-                {
-                    let ys = &g.ys[o.clone()];
-                    sat += self.settle(
-                        engine,
-                        how,
-                        xs,
-                        ys,
-                        &mut deq[o.clone()],
-                        &mut codes[o],
-                        s,
-                        lo,
-                    );
+                // Rare: most groups have no element left.
+                Kind::Scaled(s) if left => {
+                    sat += self.settle(xs, &mut deq[o.clone()], &mut codes[o], s, lo);
                 }
                 Kind::Scaled(..) => {}
             }
@@ -827,45 +811,18 @@ impl Plan {
     }
 
     /// Finishes the elements of a block (first element `lo`) that [`Engine::finish`] left
-    /// holding their rounding in `deq` and [`UNSETTLED`] in `codes`: elements above the element maximum through
-    /// [`Engine::exact`] / [`Engine::quotient`] (their overflow flag), the rest through the
-    /// exact quotient path. Returns the number of saturated elements.
-    #[allow(clippy::too_many_arguments)]
+    /// holding [`UNSETTLED`] in `codes`, through the exact quotient path. Returns the number of
+    /// saturated elements.
     #[inline(never)]
-    fn settle(
-        &self,
-        engine: &Engine,
-        how: Quotient,
-        xs: &[f64],
-        ys: &[f64],
-        deq: &mut [f64],
-        codes: &mut [u64],
-        s: f64,
-        lo: usize,
-    ) -> usize {
-        let key = self.key;
+    fn settle(&self, xs: &[f64], deq: &mut [f64], codes: &mut [u64], s: f64, lo: usize) -> usize {
         let mut sat = 0;
-        let elements = xs.iter().zip(ys).zip(deq.iter_mut().zip(codes.iter_mut()));
-        for (j, ((&x, &y), (d, c))) in elements.enumerate() {
-            if *c != UNSETTLED {
-                continue;
+        let elements = xs.iter().zip(deq.iter_mut().zip(codes.iter_mut()));
+        for (j, (&x, (d, c))) in elements.enumerate() {
+            if *c == UNSETTLED {
+                let of;
+                (*c, *d, of) = self.element(x, s, self.key, (lo + j) as u64);
+                sat += of as usize;
             }
-            let index = (lo + j) as u64;
-            let fast = match how {
-                Quotient::Pow2 if y.is_normal() || x == 0.0 => engine.exact(y, *d, key, index),
-                Quotient::Div if x == 0.0 => engine.exact(y, *d, key, index),
-                Quotient::Div if y.is_normal() => engine.quotient(y, *d, key, index),
-                _ => None,
-            };
-            let (code, v, of) = match fast {
-                Some((fc, of)) => {
-                    let code = self.bf.elem.code(fc);
-                    (code, self.elem_value(code) * s, of)
-                }
-                None => self.element(x, s, key, index),
-            };
-            (*c, *d) = (code, v);
-            sat += of as usize;
         }
         sat
     }
@@ -952,7 +909,7 @@ enum Kind {
     /// NaN/Inf or zero scale: [`Plan::special`] with this scale.
     Special(Option<f64>),
     /// A nonzero scale S: the quotients formed as given.
-    Scaled(Quotient, f64),
+    Scaled(f64),
 }
 
 /// 1/s when s is a positive power of two whose reciprocal is a normal f64 (then x · (1/s) is
