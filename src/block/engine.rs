@@ -63,10 +63,13 @@ pub(super) struct Engine {
     check: Check,
     /// Bits of the format's largest finite value.
     max: u64,
-    /// The format's result of an overflow, positive and negative (±max, ±Inf or NaN).
-    overflow: [f64; 2],
+    /// Bits of the format's result of a positive overflow (max, Inf or NaN) ...
+    overflow: u64,
+    /// ... and their XOR with those of a negative overflow.
+    overflow_flip: u64,
     /// Codes of +0 and −0.
-    zero: [u128; 2],
+    /// The code of −0 (+0's code, 0, in a format without −0).
+    neg_zero: u64,
     sign_bit: u128,
     /// 2^(M − emin): a subnormal value times this is its code.
     sub_scale: f64,
@@ -130,8 +133,10 @@ impl Engine {
             kernel: Kernel::new(&wide, rounding).ok()?,
             check,
             max: crate::codec::to_f64(fmt, fmt.max_finite(false)).to_bits(),
-            overflow: [narrow.round_f64(beyond, 0), narrow.round_f64(-beyond, 0)],
-            zero: [fmt.zero(false)?, fmt.zero(true)?],
+            overflow: narrow.round_f64(beyond, 0).to_bits(),
+            overflow_flip: (narrow.round_f64(beyond, 0).to_bits()
+                ^ narrow.round_f64(-beyond, 0).to_bits()),
+            neg_zero: fmt.zero(true)? as u64,
             sign_bit: fmt.sign_bit(),
             sub_scale: 2f64.powi(fmt.man_bits() as i32 - fmt.emin()),
             min_normal: 2f64.powi(fmt.emin()).to_bits(),
@@ -258,11 +263,7 @@ impl Engine {
     fn element(&self, u: f64) -> (f64, bool) {
         let b = u.to_bits();
         let over = b & !SIGN > self.max;
-        let result = if b & SIGN != 0 {
-            self.overflow[1]
-        } else {
-            self.overflow[0]
-        };
+        let result = f64::from_bits(self.overflow ^ (self.overflow_flip & sign_mask(b)));
         (if over { result } else { u }, over)
     }
 
@@ -332,17 +333,23 @@ impl Engine {
     #[inline(always)]
     fn encode(&self, v: f64) -> u128 {
         let b = v.to_bits();
-        let neg = b >> 63 == 1;
         let a = b & !SIGN;
-        let sign = if neg { self.sign_bit as u64 } else { 0 };
+        let sign = self.sign_bit as u64 & sign_mask(b);
         let normal = sign | (a >> self.shift).wrapping_sub(self.rebias);
         // A subnormal's integer significand (< 2^51, exact), read from the low bits of
         // 2^52 + it (no float-to-integer conversion, which AVX2 lacks for 64 bits).
         const TWO52: f64 = (1u64 << 52) as f64;
         let sub = sign | ((f64::from_bits(a) * self.sub_scale + TWO52).to_bits() & MANT);
         let code = if a >= self.min_normal { normal } else { sub };
-        // Per-sign zeros by select, not by index (an index would be a gather).
-        let zero = if neg { self.zero[1] } else { self.zero[0] } as u64;
+        let zero = self.neg_zero & sign_mask(b);
         (if a == 0 { zero } else { code }) as u128
     }
+}
+
+/// All ones if the f64 bits `b` are negative, else 0. Per-sign constants are picked with it by
+/// bit operations: written as a select (or an index), the compiler moved each lane's sign to a
+/// general register and picked there, eight scalar selects per vector.
+#[inline(always)]
+fn sign_mask(b: u64) -> u64 {
+    ((b as i64) >> 63) as u64
 }
