@@ -11,7 +11,7 @@
 #![allow(unsafe_code)]
 
 use super::Lane;
-use super::kernel::{Kernel, Mode, element, ordinary_element};
+use super::kernel::{Kernel, Mode, element, finite_element, ordinary_element};
 use crate::rng;
 
 /// Elements per block: the loops check a whole block for [`Ordinary::is_ordinary`] and round it
@@ -23,9 +23,11 @@ const fn block_len<M: Mode>() -> usize {
     if M::RANDOM { 16 } else { 8 }
 }
 
-/// Rounds the elements of `src` into `dst` (equal lengths; a whole block is ordinary-checked,
-/// a shorter tail is not); element j draws the word at [`rng::advance`]`(state, j)`. Whether
-/// any element was rare (left holding its input, for the caller to round with the core).
+/// Rounds the elements of `src` into `dst` (equal lengths): a block of ordinary elements by
+/// [`ordinary_element`], a block of finite ones by [`finite_element`] where the kernel allows
+/// it, any other (and a shorter tail) by [`element`]; element j draws the word at
+/// [`rng::advance`]`(state, j)`. Whether any element was rare (left holding its input, for the
+/// caller to round with the core).
 #[inline(always)]
 fn block<M: Mode, T: Lane, const BLOCK: usize>(
     k: &Kernel,
@@ -51,6 +53,18 @@ fn block<M: Mode, T: Lane, const BLOCK: usize>(
         return false;
     }
     let mut rare = false;
+    if k.has_finite_tier()
+        && src
+            .iter()
+            .fold(true, |all, x| all & (x.to_f64_bits() & !SIGN < INF))
+    {
+        for (j, (x, y)) in src.iter().zip(dst.iter_mut()).enumerate() {
+            let (bits, r) = finite_element::<M>(k, x.to_f64_bits(), word(j));
+            *y = T::from_f64_bits(bits);
+            rare |= r;
+        }
+        return rare;
+    }
     for (j, (x, y)) in src.iter().zip(dst.iter_mut()).enumerate() {
         let (bits, r) = element::<M>(k, x.to_f64_bits(), word(j));
         *y = T::from_f64_bits(bits);
@@ -58,6 +72,9 @@ fn block<M: Mode, T: Lane, const BLOCK: usize>(
     }
     rare
 }
+
+const SIGN: u64 = 1 << 63;
+const INF: u64 = 0x7FF0_0000_0000_0000;
 
 /// Rounds `xs` in place; element j draws `word(key, first + j)`. Whether any element was rare
 /// (left holding its input, for the caller to round with the core).

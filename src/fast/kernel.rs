@@ -100,6 +100,8 @@ pub struct Kernel {
     inf: [u64; 2],
     nan: u64,
     invalid: u64,
+    /// Whether finite elements may take [`finite_element`] (see [`Kernel::has_finite_tier`]).
+    finite_tier: bool,
 }
 
 impl Kernel {
@@ -137,6 +139,7 @@ impl Kernel {
             None => [0, 0],
         };
         let max = codec::to_f64(fmt, fmt.max_finite_magnitude_code()).to_bits();
+        let input_zero = per_sign(&|neg| core(Value::Finite(Exact::zero(neg))));
         Ok(Kernel {
             format: *fmt,
             rounding: *rounding,
@@ -162,7 +165,7 @@ impl Kernel {
             below_smallest: if fmt.has_zero() { 0 } else { pow2(emin) },
             unsigned: if fmt.is_signed() { 0 } else { u64::MAX },
             rounded_zero,
-            input_zero: per_sign(&|neg| core(Value::Finite(Exact::zero(neg)))),
+            input_zero,
             smallest: per_sign(&|neg| {
                 let sign = if neg { fmt.sign_bit() } else { 0 };
                 codec::to_f64(fmt, sign | fmt.min_positive_magnitude_code()).to_bits()
@@ -172,6 +175,7 @@ impl Kernel {
             nan: core(Value::Nan { signaling: false }),
             // Only read for unsigned formats, where the core makes any negative value invalid.
             invalid: core(finite(true, 0)),
+            finite_tier: fmt.is_signed() && fmt.has_zero() && input_zero == rounded_zero,
         })
     }
 
@@ -210,6 +214,14 @@ impl Kernel {
             return self.round_exact(x, &mut ElementStream::from_word(word));
         }
         f64::from_bits(y)
+    }
+
+    /// Whether finite values round by [`finite_element`]: the format is signed and has zero,
+    /// and rounds ±0 as it rounds values to zero, so that of the special cases only rounding
+    /// to zero and overflow can occur.
+    #[inline(always)]
+    pub(super) fn has_finite_tier(&self) -> bool {
+        self.finite_tier
     }
 
     /// The kernel's rounding of ordinary values.
@@ -475,7 +487,7 @@ macro_rules! deterministic {
                 _: u64,
             ) -> (bool, bool) {
                 let $half = (1u64 << dc) >> 1;
-                ($rem != 0 && $e, false)
+                (($rem != 0) & $e, false)
             }
             $(
                 #[inline(always)]
@@ -490,7 +502,7 @@ macro_rules! deterministic {
 deterministic!(
     Rne,
     "`rne`",
-    |rem, half, odd, _neg| rem > half || (rem == half && odd),
+    |rem, half, odd, _neg| (rem > half) | ((rem == half) & odd),
     |k, b| {
         // b + half − 1 carries past the kept bits iff the remainder exceeds half; the odd bit
         // of the kept part adds the missing one for the tie.
@@ -523,7 +535,10 @@ impl Mode for Sr {
         } else {
             rem << (64 - d).min(63)
         };
-        (rem != 0 && w < window, rem != 0 && w == window && d > 64)
+        (
+            (rem != 0) & (w < window),
+            (rem != 0) & (w == window) & (d > 64),
+        )
     }
 }
 
@@ -539,7 +554,7 @@ impl Mode for SrBits {
         } else {
             rem << (r - d).min(63)
         };
-        (rem != 0 && (w >> (64 - r)) < top, false)
+        ((rem != 0) & ((w >> (64 - r)) < top), false)
     }
 }
 
@@ -549,7 +564,7 @@ impl Mode for SrEq {
     const RANDOM: bool = true;
     #[inline(always)]
     fn away(_: &Ordinary, rem: u64, _: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
-        (rem != 0 && w >> 63 == 1, false)
+        ((rem != 0) & (w >> 63 == 1), false)
     }
 }
 
@@ -573,12 +588,12 @@ fn pick(c: bool, yes: u64, no: u64) -> u64 {
     if c { yes } else { no }
 }
 
-/// Rounds the f64 with bits `b` (random word `w`): the bits of the result, and whether the
-/// element is rare (then the result is `b` itself, and the caller must use the core).
+/// The rounding of the finite f64 with bits `b` (random word `w`) before its special cases:
+/// `r`, the magnitude bits of the rounded value on the grid with unbounded exponent (0 where it
+/// rounds to zero), and whether the element is rare (only exact `sr`, see [`Mode::away`]).
 #[inline(always)]
-pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
+fn magnitude<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
     let a = b & !SIGN;
-    let neg = b & SIGN != 0;
     let f = a >> 52;
     let sig = (a & MANT) | (((f != 0) as u64) << 52);
     let feff = f.max(1);
@@ -587,11 +602,20 @@ pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
     let low = (1u64 << dc) - 1;
     let rem = sig & low;
     let odd = (sig >> dc) & 1 == 1;
-    let (away, rare) = M::away(&k.ord, rem, d, dc, odd, neg, w);
+    let (away, rare) = M::away(&k.ord, rem, d, dc, odd, b & SIGN != 0, w);
     let in_grid = d <= 52;
     let kept = pick(in_grid, a & !low, 0);
     let up = pick(in_grid, 1u64 << dc, k.step);
-    let r = kept + pick(away, up, 0);
+    (kept + pick(away, up, 0), rare)
+}
+
+/// Rounds the f64 with bits `b` (random word `w`): the bits of the result, and whether the
+/// element is rare (then the result is `b` itself, and the caller must use the core).
+#[inline(always)]
+pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
+    let a = b & !SIGN;
+    let neg = b & SIGN != 0;
+    let (r, rare) = magnitude::<M>(k, b, w);
     // Per-sign constants by select, not by index (an index would be a gather).
     let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
     let mut y = pick(r == 0, signed(k.rounded_zero), r | (b & SIGN));
@@ -602,4 +626,91 @@ pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
     y = pick(a == INF, signed(k.inf), y);
     y = pick(a > INF, k.nan, y);
     (pick(rare, b, y), rare)
+}
+
+/// [`element`] for a finite `b` where the kernel [`Kernel::has_finite_tier`]: a signed format
+/// with zero, whose rounding of ±0 is the rounding to zero. Of the special cases only
+/// rounding to zero and overflow remain, two selects where [`element`] has seven (for wide
+/// data in a small-range format most blocks are neither ordinary nor hold NaN or Inf).
+#[inline(always)]
+pub(super) fn finite_element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
+    let neg = b & SIGN != 0;
+    let (r, rare) = magnitude::<M>(k, b, w);
+    let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
+    let mut y = pick(r == 0, signed(k.rounded_zero), r | (b & SIGN));
+    y = pick(r > k.ord.max, signed(k.overflow), y);
+    (pick(rare, b, y), rare)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{RandomSource, Stream};
+
+    /// The finite tier against the general element function (itself tested against the core
+    /// in tests/fast_slice.rs), on every finite class of input: random bit patterns and values
+    /// at and around zero, the subnormal steps, the normal range's ends and beyond.
+    #[test]
+    fn the_finite_tier_is_the_general_element_function_on_finite_values() {
+        let modes = [
+            "rne", "rna", "rtz", "rup", "rdn", "rto", "sr", "sr:3", "sr-eq",
+        ];
+        let names = [
+            "e4m3", "e5m2", "e2m1", "e3m2", "binary16", "bf16", "e4m3fnuz", "e5m2fnuz", "e11m3",
+            "binary32", "ue4m3", "e8m0",
+        ];
+        let mut s = Stream::new(9);
+        let (mut with, mut without) = (0, 0);
+        for name in names {
+            let fmt = Format::parse(name).unwrap();
+            for mode in modes {
+                for rounding in [
+                    Rounding::new(mode.parse().unwrap()),
+                    Rounding::new(mode.parse().unwrap()).saturating(),
+                ] {
+                    let k = Kernel::new(&fmt, &rounding).unwrap();
+                    if !k.has_finite_tier() {
+                        without += 1;
+                        continue;
+                    }
+                    with += 1;
+                    let min = f64::from_bits(k.ord.range.min_normal);
+                    let max = f64::from_bits(k.ord.max);
+                    let step = f64::from_bits(k.step);
+                    let mut xs = vec![0.0, 5e-324, f64::MIN_POSITIVE, f64::MAX, 1.0];
+                    for v in [
+                        min,
+                        max,
+                        step,
+                        step / 2.0,
+                        step * 1.5,
+                        max * 1.0625,
+                        max * 2.0,
+                    ] {
+                        xs.extend([v, v.next_up(), v.next_down()]);
+                    }
+                    for _ in 0..20_000 {
+                        let b = s.next_u64();
+                        let v = f64::from_bits(b);
+                        // Half arbitrary bit patterns, half scaled into the format's range.
+                        let scaled = f64::from_bits(b & MANT | 1023 << 52)
+                            * min
+                            * 2f64.powi((b % 40) as i32 - 8);
+                        xs.push(if v.is_finite() { v } else { scaled });
+                        xs.push(scaled);
+                    }
+                    for x in xs.iter().filter(|x| x.is_finite()).flat_map(|&x| [x, -x]) {
+                        let (b, w) = (x.to_bits(), s.next_u64());
+                        let (general, tier) = with_mode!(rounding.mode, M => (
+                            element::<M>(&k, b, w),
+                            finite_element::<M>(&k, b, w),
+                        ));
+                        assert_eq!(tier, general, "{name} {rounding:?}: {x:e} word {w:#x}");
+                    }
+                }
+            }
+        }
+        // The tier covers the signed formats with zero, not `ue4m3` (unsigned) or `e8m0`.
+        assert_eq!((with, without), (10 * 18, 2 * 18));
+    }
 }
