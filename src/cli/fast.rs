@@ -30,7 +30,8 @@ pub enum BenchCommand {
 /// run; prints CSV: format,mode,data,threads,values_per_s,ratio_to_copy.
 ///
 /// `data` is normal (standard normal values) or wide (spread over ±40 binades); each figure is
-/// the median of --reps runs after a warm-up run.
+/// the median of --reps runs after a warm-up run, the copy timed in the same rounds, alternating
+/// with the rounding (so both see the same machine load).
 #[derive(clap::Args, Debug)]
 pub struct BenchRoundArgs {
     /// Formats (comma-separated).

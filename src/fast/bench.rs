@@ -74,18 +74,24 @@ pub struct Row {
     pub ratio_to_copy: f64,
 }
 
-/// Median over `reps` runs of `f`, in seconds.
-fn median_time(reps: usize, mut f: impl FnMut()) -> f64 {
-    f(); // warm-up: page faults, caches, frequency
-    let mut t: Vec<f64> = (0..reps.max(1))
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64()
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
+/// Medians over `reps` rounds of `a` then `b`, in seconds. Interleaved, so that both see the
+/// same conditions: on a shared machine the speed drifts by tens of per cent between seconds,
+/// and a baseline measured once per table skewed every ratio in it.
+fn paired_medians(reps: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
+    // Warm-up: page faults, caches, frequency.
+    a();
+    b();
+    let time = |f: &mut dyn FnMut()| {
+        let start = Instant::now();
+        f();
+        start.elapsed().as_secs_f64()
+    };
+    let (mut ta, mut tb): (Vec<f64>, Vec<f64>) = (0..reps.max(1))
+        .map(|_| (time(&mut a), time(&mut b)))
+        .unzip();
+    ta.sort_by(f64::total_cmp);
+    tb.sort_by(f64::total_cmp);
+    (ta[ta.len() / 2], tb[tb.len() / 2])
 }
 
 /// Measures every format × mode on both data sets of `n` values, for each thread count, with
@@ -113,14 +119,17 @@ pub fn run(
             .map_err(|e| Error::Invalid(format!("cannot start {t} threads: {e}")))?;
         for kind in [Data::Normal, Data::Wide] {
             let src = data(kind, n, 1);
-            let mut dst = vec![0.0; n];
-            let copy_s = pool.install(|| median_time(reps, || copy(&src, &mut dst)));
+            let (mut copied, mut dst) = (vec![0.0; n], vec![0.0; n]);
             for k in &kernels {
-                let secs = pool.install(|| {
-                    median_time(reps, || {
-                        k.round_slice_into(7, 0, &src, &mut dst)
-                            .expect("equal lengths and an f64 format")
-                    })
+                let (copy_s, secs) = pool.install(|| {
+                    paired_medians(
+                        reps,
+                        || copy(&src, &mut copied),
+                        || {
+                            k.round_slice_into(7, 0, &src, &mut dst)
+                                .expect("equal lengths and an f64 format")
+                        },
+                    )
                 });
                 row(Row {
                     format: k.format().to_string(),
