@@ -11,7 +11,7 @@
 #![allow(unsafe_code)]
 
 use super::Lane;
-use super::kernel::{Kernel, Mode, element, finite_element, ordinary_element};
+use super::kernel::{Kernel, Mode, element, finite_element, ordinary_element, rne_finite_element};
 use crate::rng;
 
 /// Elements per block: the loops check a whole block for [`Ordinary::is_ordinary`] and round it
@@ -24,8 +24,9 @@ const fn block_len<M: Mode>() -> usize {
 }
 
 /// Rounds the elements of `src` into `dst` (equal lengths): a block of ordinary elements by
-/// [`ordinary_element`], a block of finite ones by [`finite_element`] where the kernel allows
-/// it, any other (and a shorter tail) by [`element`]; element j draws the word at
+/// [`ordinary_element`], a block of finite ones by [`finite_element`] (under `rne`, by
+/// [`rne_finite_element`]) where the kernel allows it, any other (and a shorter tail) by
+/// [`element`]; element j draws the word at
 /// [`rng::advance`]`(state, j)`. Whether any element was rare (left holding its input, for the
 /// caller to round with the core).
 #[inline(always)]
@@ -54,10 +55,17 @@ fn block<M: Mode, T: Lane, const BLOCK: usize>(
     }
     let mut rare = false;
     if k.has_finite_tier()
+        && src.len() == BLOCK
         && src
             .iter()
             .fold(true, |all, x| all & (x.to_f64_bits() & !SIGN < INF))
     {
+        if M::NEAREST_EVEN && k.has_rne_shift() {
+            for (x, y) in src.iter().zip(dst.iter_mut()) {
+                *y = T::from_f64_bits(rne_finite_element(k, x.to_f64_bits()));
+            }
+            return false;
+        }
         for (j, (x, y)) in src.iter().zip(dst.iter_mut()).enumerate() {
             let (bits, r) = finite_element::<M>(k, x.to_f64_bits(), word(j));
             *y = T::from_f64_bits(bits);
