@@ -1,5 +1,6 @@
 //! `round --input` (text, CSV, .npy; through the slice engine) against `round VALUE…` (the
-//! exact core), and `bench round`; bad input is a clear error naming the file and line.
+//! exact core), and `bench round`; bad input is a clear error naming the file and line; every
+//! instruction-set variant (`ANYFLOAT_ISA`) gives the same bytes.
 
 mod cli_support;
 
@@ -174,4 +175,140 @@ fn bench_round_prints_the_csv_table() {
     }
     fails(&["bench", "round", "--threads", "0"], &["--threads 0"]);
     fails(&["bench", "round", "--formats", "e99m1"], &["e99m1"]);
+}
+
+/// Runs the binary with `ANYFLOAT_ISA` set to `isa` (unset for `None`): (stdout, stderr).
+fn with_isa(isa: Option<&str>, args: &[&str]) -> (Vec<u8>, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_anyfloat"));
+    cmd.args(args).env_remove("ANYFLOAT_ISA");
+    if let Some(isa) = isa {
+        cmd.env("ANYFLOAT_ISA", isa);
+    }
+    let out = cmd.output().expect("the binary runs");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{isa:?} {args:?} failed: {err}");
+    (out.stdout, err)
+}
+
+/// The instruction set `bench round` reports running with.
+fn reported_isa(isa: Option<&str>) -> String {
+    let args = [
+        "bench",
+        "round",
+        "--formats",
+        "e4m3",
+        "--modes",
+        "rne",
+        "--n",
+        "64",
+    ];
+    let (_, err) = with_isa(
+        isa,
+        &[&args[..], &["--threads", "1", "--reps", "1"]].concat(),
+    );
+    let line = err.lines().find(|l| l.starts_with("# instruction set: "));
+    line.expect("bench round names its instruction set")[19..].to_string()
+}
+
+#[test]
+fn every_instruction_set_rounds_and_quantises_alike() {
+    // The AVX-512, AVX2 and baseline variants are one source compiled three ways; the
+    // differential tests against the core run the best one this CPU has. Here the others
+    // (every one the CPU has) must give the same bytes for the slice engine (`round --input`,
+    // every mode) and the block quantiser (`quantize`, codes included).
+    const ORDER: [&str; 3] = ["baseline", "avx2", "avx512"];
+    let best = reported_isa(None);
+    let rank = |name: &str| ORDER.iter().position(|n| *n == name).unwrap();
+    let available = &ORDER[..=rank(&best)];
+    for isa in ORDER {
+        let want = ORDER[rank(isa).min(rank(&best))];
+        assert_eq!(reported_isa(Some(isa)), want, "ANYFLOAT_ISA={isa}");
+    }
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_anyfloat"))
+        .args(["round", "e4m3", "1"])
+        .env("ANYFLOAT_ISA", "sse9")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ANYFLOAT_ISA=sse9: expected"));
+
+    // Every class of f64 (random bit patterns: NaN, Inf, zeros, subnormals, huge), values
+    // spread over ±40 binades and Gaussian blocks, in runs long enough for whole vector blocks.
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        state
+    };
+    let mut values = Vec::new();
+    for i in 0..60_000 {
+        let r = next();
+        values.push(match i / 4096 % 3 {
+            0 => f64::from_bits(r),
+            1 => {
+                (if r & 1 == 0 { 1.0 } else { -1.0 })
+                    * 2f64.powf((r >> 11) as f64 / 2f64.powi(53) * 80.0 - 40.0)
+            }
+            _ => ((r >> 11) as f64 / 2f64.powi(53) - 0.5) * 8.0,
+        });
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let input = path(dir.path(), "in.npy");
+    std::fs::write(
+        &input,
+        npy::write(&values, &[values.len()], false, Dtype::F64),
+    )
+    .unwrap();
+    let finite: Vec<f64> = values
+        .iter()
+        .map(|v| if v.is_finite() { *v } else { 0.5 })
+        .collect();
+    let blocks = path(dir.path(), "blocks.npy");
+    std::fs::write(
+        &blocks,
+        npy::write(&finite, &[finite.len() / 32, 32], false, Dtype::F64),
+    )
+    .unwrap();
+
+    let mut runs = 0;
+    for fmt in [
+        "e4m3", "e5m2", "bf16", "binary16", "e2m1", "e4m3fnuz", "e11m10", "ue4m3",
+    ] {
+        for mode in ["rne", "rna", "rtz", "rup", "rto", "sr", "sr:3", "sr-eq"] {
+            let out = path(dir.path(), "out.npy");
+            let args = [
+                "round", fmt, "-r", mode, "--seed", "3", "--input", &input, "--output", &out,
+            ];
+            let mut first: Option<Vec<u8>> = None;
+            for isa in available {
+                with_isa(Some(isa), &args);
+                let bytes = std::fs::read(&out).unwrap();
+                match &first {
+                    None => first = Some(bytes),
+                    Some(f) => assert!(*f == bytes, "round {fmt} -r {mode}: {isa} differs"),
+                }
+                runs += 1;
+            }
+        }
+    }
+    for preset in ["mxfp4", "nvfp4", "mxfp8-e4m3", "mxint8"] {
+        for mode in ["rne", "sr", "rtz"] {
+            let (out, codes) = (path(dir.path(), "q.npy"), path(dir.path(), "codes.csv"));
+            let args = [
+                "quantize", preset, &blocks, &out, "-r", mode, "--codes", &codes,
+            ];
+            let mut first: Option<(Vec<u8>, Vec<u8>)> = None;
+            for isa in available {
+                with_isa(Some(isa), &args);
+                let got = (std::fs::read(&out).unwrap(), std::fs::read(&codes).unwrap());
+                match &first {
+                    None => first = Some(got),
+                    Some(f) => assert!(*f == got, "quantize {preset} -r {mode}: {isa} differs"),
+                }
+                runs += 1;
+            }
+        }
+    }
+    assert!(runs >= 76 * available.len(), "{runs}");
 }

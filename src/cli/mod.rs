@@ -51,6 +51,8 @@ enum Command {
 /// Parses the command line and runs the subcommand; the exit code is decided here.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse_from(std::env::args_os().map(protect_negative_value));
+    // The library ignores a value it does not know; at the edge it is an error.
+    anyfloat::fast::isa_request().map_err(anyhow::Error::msg)?;
     let result = match cli.command {
         Command::Formats(a) => core::formats(a),
         Command::Info(a) => core::info(a),

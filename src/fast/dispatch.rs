@@ -13,6 +13,7 @@
 use super::Lane;
 use super::kernel::{Kernel, Mode, element, finite_element, ordinary_element, rne_finite_element};
 use crate::rng;
+use std::sync::OnceLock;
 
 /// Elements per block: the loops check a whole block for [`Ordinary::is_ordinary`] and round it
 /// with [`ordinary_element`] when every element is. One AVX-512 vector of f64 for the
@@ -148,9 +149,6 @@ fn into_blocks<M: Mode, T: Lane, const BLOCK: usize>(
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(crate) use x86::{has_avx2, has_avx512};
-
-#[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::*;
 
@@ -187,7 +185,7 @@ mod x86 {
     }
 
     /// Whether the CPU has every feature the AVX-512 variants enable.
-    pub fn has_avx512() -> bool {
+    pub fn cpu_has_avx512() -> bool {
         is_x86_feature_detected!("avx512f")
             && is_x86_feature_detected!("avx512dq")
             && is_x86_feature_detected!("avx512vl")
@@ -197,23 +195,94 @@ mod x86 {
     }
 
     /// Whether the CPU has every feature the AVX2 variants enable.
-    pub fn has_avx2() -> bool {
+    pub fn cpu_has_avx2() -> bool {
         is_x86_feature_detected!("avx2") && is_x86_feature_detected!("bmi2")
     }
 }
 
-/// The instruction set the loops run with on this CPU: `avx512`, `avx2` or `baseline`.
-pub fn isa() -> &'static str {
-    #[cfg(target_arch = "x86_64")]
-    {
-        if x86::has_avx512() {
-            return "avx512";
-        }
-        if x86::has_avx2() {
-            return "avx2";
-        }
+/// The instruction sets the loops are compiled for, in increasing order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Isa {
+    Baseline,
+    Avx2,
+    Avx512,
+}
+
+impl Isa {
+    const ALL: [(Isa, &'static str); 3] = [
+        (Isa::Baseline, "baseline"),
+        (Isa::Avx2, "avx2"),
+        (Isa::Avx512, "avx512"),
+    ];
+
+    fn name(self) -> &'static str {
+        Isa::ALL[self as usize].1
     }
-    "baseline"
+}
+
+/// The environment variable that caps the instruction set, to measure and test the other
+/// variants on a CPU that has a better one.
+pub const ISA_VARIABLE: &str = "ANYFLOAT_ISA";
+
+/// The cap `ANYFLOAT_ISA` asks for: `None` when unset; an error naming the value when it is
+/// not `baseline`, `avx2` or `avx512`.
+pub fn isa_request() -> std::result::Result<Option<&'static str>, String> {
+    let Some(v) = std::env::var_os(ISA_VARIABLE) else {
+        return Ok(None);
+    };
+    Isa::ALL
+        .iter()
+        .find(|(_, name)| v.to_str() == Some(*name))
+        .map(|&(_, name)| Some(name))
+        .ok_or_else(|| {
+            format!(
+                "{ISA_VARIABLE}={}: expected baseline, avx2 or avx512",
+                v.to_string_lossy()
+            )
+        })
+}
+
+/// The instruction set the loops run with, read once: the best this CPU has, capped by
+/// `ANYFLOAT_ISA` (a request above what the CPU has, or an unknown value, leaves it there).
+fn level() -> Isa {
+    static LEVEL: OnceLock<Isa> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        #[cfg(target_arch = "x86_64")]
+        let cpu = if x86::cpu_has_avx512() {
+            Isa::Avx512
+        } else if x86::cpu_has_avx2() {
+            Isa::Avx2
+        } else {
+            Isa::Baseline
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let cpu = Isa::Baseline;
+        let cap = isa_request()
+            .ok()
+            .flatten()
+            .and_then(|name| Isa::ALL.iter().find(|(_, n)| *n == name))
+            .map_or(Isa::Avx512, |&(isa, _)| isa);
+        cpu.min(cap)
+    })
+}
+
+/// Whether the AVX-512 variants run: the CPU has every feature they enable, and
+/// `ANYFLOAT_ISA` allows them.
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx512() -> bool {
+    level() >= Isa::Avx512 && x86::cpu_has_avx512()
+}
+
+/// Whether the AVX2 variants run (see [`has_avx512`]).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx2() -> bool {
+    level() >= Isa::Avx2 && x86::cpu_has_avx2()
+}
+
+/// The instruction set the loops run with: `avx512`, `avx2` or `baseline` (the best this CPU
+/// has, unless `ANYFLOAT_ISA` asks for less).
+pub fn isa() -> &'static str {
+    level().name()
 }
 
 /// [`in_place`] with the best instruction set of this CPU.
@@ -225,11 +294,11 @@ pub(super) fn run_in_place<M: Mode, T: Lane>(
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        if x86::has_avx512() {
+        if has_avx512() {
             // SAFETY: the CPU has every feature `in_place_avx512` enables (checked just above).
             return unsafe { x86::in_place_avx512::<M, T>(k, key, first, xs) };
         }
-        if x86::has_avx2() {
+        if has_avx2() {
             // SAFETY: the CPU has every feature `in_place_avx2` enables (checked just above).
             return unsafe { x86::in_place_avx2::<M, T>(k, key, first, xs) };
         }
@@ -247,11 +316,11 @@ pub(super) fn run_into<M: Mode, T: Lane>(
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
     {
-        if x86::has_avx512() {
+        if has_avx512() {
             // SAFETY: the CPU has every feature `into_avx512` enables (checked just above).
             return unsafe { x86::into_avx512::<M, T>(k, key, first, src, dst) };
         }
-        if x86::has_avx2() {
+        if has_avx2() {
             // SAFETY: the CPU has every feature `into_avx2` enables (checked just above).
             return unsafe { x86::into_avx2::<M, T>(k, key, first, src, dst) };
         }

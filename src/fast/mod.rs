@@ -18,7 +18,7 @@ pub mod bench;
 mod dispatch;
 mod kernel;
 
-pub use dispatch::isa;
+pub use dispatch::{ISA_VARIABLE, isa, isa_request};
 #[cfg(target_arch = "x86_64")]
 pub(crate) use dispatch::{has_avx2, has_avx512};
 pub(crate) use kernel::Nudge;
