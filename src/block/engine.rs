@@ -67,7 +67,6 @@ pub(super) struct Engine {
     overflow: u64,
     /// ... and their XOR with those of a negative overflow.
     overflow_flip: u64,
-    /// Codes of +0 and −0.
     /// The code of −0 (+0's code, 0, in a format without −0).
     neg_zero: u64,
     sign_bit: u128,
@@ -129,13 +128,13 @@ impl Engine {
         // rounds it to the overflow result.
         let narrow = Kernel::new(fmt, rounding).ok()?;
         let beyond = 2f64.powi(fmt.emax() + 1);
+        let overflow = narrow.round_f64(beyond, 0).to_bits();
         Some(Engine {
             kernel: Kernel::new(&wide, rounding).ok()?,
             check,
             max: crate::codec::to_f64(fmt, fmt.max_finite(false)).to_bits(),
-            overflow: narrow.round_f64(beyond, 0).to_bits(),
-            overflow_flip: (narrow.round_f64(beyond, 0).to_bits()
-                ^ narrow.round_f64(-beyond, 0).to_bits()),
+            overflow,
+            overflow_flip: overflow ^ narrow.round_f64(-beyond, 0).to_bits(),
             neg_zero: fmt.zero(true)? as u64,
             sign_bit: fmt.sign_bit(),
             sub_scale: 2f64.powi(fmt.man_bits() as i32 - fmt.emin()),
