@@ -316,10 +316,16 @@ impl Format {
         let sign = if negative { self.sign_bit() } else { 0 };
         sign | self.max_finite_magnitude_code()
     }
-    /// Whether every value of the format is exactly an f64 (precision ≤ 53 and range inside
-    /// binary64's, subnormals included).
+    /// Whether every value of the format is exactly an f64 and its normal range lies inside
+    /// binary64's: precision ≤ 53, emax ≤ 1023, emin ≥ −1022, and its smallest quantum at least
+    /// 2^−1074. The slice engine, `Emu` and the block engine compute on f64 bit patterns and
+    /// need the format's normal values to be f64 normals; a custom bias beyond binary64's (such
+    /// as `e11m44b1031`, emin −1030) has exact f64 values but is left to the exact core.
     pub fn fits_in_f64(&self) -> bool {
-        self.precision() <= 53 && self.emax <= 1023 && self.min_quantum_exp() >= -1074
+        self.precision() <= 53
+            && self.emax <= 1023
+            && self.emin >= -1022
+            && self.min_quantum_exp() >= -1074
     }
     /// Significant decimal digits that identify every value of the format (⌈p·log10 2⌉ + 1).
     pub fn decimal_digits(&self) -> usize {

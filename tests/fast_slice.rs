@@ -432,3 +432,25 @@ fn million_random_values() {
         }
     }
 }
+
+#[test]
+fn formats_whose_normals_include_f64_subnormals_are_left_to_the_core() {
+    // e11m44b1031 (emin −1030): every value is an f64, but its smallest normals are f64
+    // subnormals, which the bit arithmetic misrounded (1.0 under rna came back as 0). The fast
+    // paths refuse it with an error naming it; the core rounds it.
+    let fmt = Format::parse("e11m44b1031").unwrap();
+    assert!(!fmt.fits_in_f64());
+    let rna = Rounding::new(RoundingMode::NearestAway);
+    let err = fast::round_slice(&fmt, &rna, 0, &mut [1.0, 1.5]).unwrap_err();
+    assert!(err.to_string().contains("e11m44b1031"), "{err}");
+    assert!(anyfloat::emu::Context::new(fmt, rna, 0).is_err());
+    let core = round_value(
+        &fmt,
+        &Value::from_f64(1.5),
+        &rna,
+        &mut ElementStream::new(0, 0),
+    );
+    assert_eq!(codec::to_f64(&fmt, core.value), 1.5);
+    // With binary64's bias the same split fits.
+    assert!(Format::parse("e11m44").unwrap().fits_in_f64());
+}
