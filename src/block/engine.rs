@@ -255,9 +255,10 @@ impl Engine {
         (left != 0, saturated as usize)
     }
 
-    /// The element and whether it overflowed, from its wide rounding `u` (finite, or ±Inf where
-    /// the wide format overflowed too): `u` itself up to the format's maximum, else the
-    /// overflow result for its sign.
+    /// The element and whether it overflowed, from its wide rounding `u` (finite; ±Inf where
+    /// the wide format overflowed too; NaN for a negative value in an unsigned format, which is
+    /// never settled): `u` itself up to the format's maximum, else the overflow result for its
+    /// sign.
     #[inline(always)]
     fn element(&self, u: f64) -> (f64, bool) {
         let b = u.to_bits();
@@ -311,6 +312,7 @@ impl Engine {
     /// decide.
     #[inline]
     pub(super) fn round_deterministic(&self, q: f64) -> Option<u64> {
+        debug_assert!(!self.kernel.rounding().mode.is_stochastic());
         if !q.is_normal() || !self.rounds_like_exact(self.check, q, 0) {
             return None;
         }

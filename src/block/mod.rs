@@ -799,8 +799,15 @@ impl Plan {
                 Kind::Special(s) => {
                     self.special(xs, s, &mut codes[o.clone()], &mut deq[o]);
                 }
-                // Rare: most groups have no element left.
-                Kind::Scaled(s) if left => {
+                // Rare: most groups have no element left (but every group with a NaN/Inf or
+                // zero-scale block does, whose elements `finish` never settles), so a
+                // vectorised scan before the scalar pass.
+                Kind::Scaled(s)
+                    if left
+                        && codes[o.clone()]
+                            .iter()
+                            .fold(false, |any, &c| any | (c == UNSETTLED)) =>
+                {
                     sat += self.settle(xs, &mut deq[o.clone()], &mut codes[o], s, lo);
                 }
                 Kind::Scaled(..) => {}

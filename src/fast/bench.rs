@@ -74,7 +74,7 @@ pub struct Row {
     pub ratio_to_copy: f64,
 }
 
-/// Medians over `reps` rounds of `a` then `b`, in seconds. Interleaved, so that both see the
+/// Medians over `reps` rounds of `a` and `b`, in seconds. Interleaved, so that both see the
 /// same conditions: on a shared machine the speed drifts by tens of per cent between seconds,
 /// and a baseline measured once per table skewed every ratio in it.
 fn paired_medians(reps: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
@@ -86,8 +86,16 @@ fn paired_medians(reps: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64
         f();
         start.elapsed().as_secs_f64()
     };
+    // The order alternates too, so that neither always runs second (warm caches, clocks).
     let (mut ta, mut tb): (Vec<f64>, Vec<f64>) = (0..reps.max(1))
-        .map(|_| (time(&mut a), time(&mut b)))
+        .map(|i| {
+            if i % 2 == 0 {
+                (time(&mut a), time(&mut b))
+            } else {
+                let tb = time(&mut b);
+                (time(&mut a), tb)
+            }
+        })
         .unzip();
     ta.sort_by(f64::total_cmp);
     tb.sort_by(f64::total_cmp);

@@ -14,7 +14,10 @@
 //! Most data lies in the format's normal range, below its largest finite value, where none of
 //! that can happen and `d = 52 − M` is constant: [`ordinary_element`] rounds such elements with
 //! a third of the operations, and the loops take it for a whole block of elements when every
-//! element of the block is ordinary (one compare per element decides).
+//! element of the block is ordinary (one compare per element decides). A block of finite
+//! elements that are not all ordinary (wide data: underflow, overflow) takes the finite tier,
+//! [`finite_element`]: the general arithmetic with only the zero and overflow selects, and under
+//! `rne` the shift-free [`rne_finite_element`].
 
 use crate::codec;
 use crate::error::{Error, Result};
@@ -102,7 +105,8 @@ pub struct Kernel {
     invalid: u64,
     /// Whether finite elements may take [`finite_element`] (see [`Kernel::has_finite_tier`]).
     finite_tier: bool,
-    /// `2^(qlow + 52)` where [`rne_finite_element`] applies (see [`Kernel::rne_shift`]), else 0.
+    /// `2^(qlow + 52)` where [`rne_finite_element`] applies (see [`Kernel::has_rne_shift`]),
+    /// else 0.
     rne_shift: f64,
 }
 
@@ -680,7 +684,9 @@ pub(super) fn finite_element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool)
 /// format's subnormal step 2^qlow, so f64's own round-to-nearest-even rounds |x| to that grid
 /// (C is an even multiple of the step, so its ties go to even subnormal significands, as the
 /// format's), and the subtraction is exact. No variable shift, few selects: the common case of
-/// wide data in a small-range format.
+/// wide data in a small-range format. The only rounding here that uses the FP unit: it relies
+/// on the default floating-point environment (round to nearest even, no flush-to-zero or
+/// denormals-are-zero), in which Rust code always runs unless foreign code changes MXCSR.
 #[inline(always)]
 pub(super) fn rne_finite_element(k: &Kernel, b: u64) -> u64 {
     let a = b & !SIGN;
