@@ -79,7 +79,8 @@ fn all_pairs(fmt: &Format) -> Vec<(u128, u128)> {
 
 #[test]
 fn every_pair_of_small_formats_every_mode() {
-    for name in ["e2m1", "e3m2", "binary8p3"] {
+    // e4m0: precision 1, where the kept part of every value is its hidden bit.
+    for name in ["e2m1", "e3m2", "binary8p3", "e4m0"] {
         let fmt = Format::parse(name).unwrap();
         let pairs = all_pairs(&fmt);
         for mode in modes() {

@@ -396,9 +396,11 @@ pub(crate) struct Nudge {
     range: OrdinaryRange,
     /// Clears the dropped bits: `!low`.
     keep: u64,
-    /// The constant part of the nudge, per sign ([+, −]).
+    /// The constant part of the nudge, per sign ([+, −]); for `rne` with `s0 = 52` it includes
+    /// the kept part's parity, the hidden bit, always 1.
     base: [u64; 2],
-    /// Bit `s0` of the significand (the kept part's parity) is added for `rne`: all ones, else 0.
+    /// Bit `s0` of the significand (the kept part's parity) is added for `rne` with
+    /// `0 < s0 < 52`: 1, else 0.
     odd: u64,
     /// `s0`.
     s0: u64,
@@ -416,7 +418,11 @@ impl Nudge {
         let low = (1u64 << s0) - 1;
         let half = (low + 1) >> 1;
         let (base, odd, fill) = match k.mode {
-            RoundingMode::NearestEven => ([low >> 1; 2], if s0 == 0 { 0 } else { u64::MAX }, 0),
+            RoundingMode::NearestEven => (
+                [(low >> 1) + (s0 == 52) as u64; 2],
+                (0 < s0 && s0 < 52) as u64,
+                0,
+            ),
             RoundingMode::NearestAway => ([half; 2], 0, 0),
             RoundingMode::TowardZero => ([0; 2], 0, 0),
             RoundingMode::TowardPositive => ([low, 0], 0, 0),
@@ -451,9 +457,11 @@ impl Nudge {
         } else {
             self.base[0]
         };
-        let odd = ((b | 1 << 52) >> self.s0) & self.odd & 1;
         let threshold_bits = (((w & self.word_mask) >> 1) >> self.shift) | self.fill;
-        f64::from_bits((b + base + odd - threshold_bits) & self.keep)
+        // The parity last, two operations after the bits: `Emu`'s operation chains wait on it
+        // (the threshold never exceeds the base, so the subtraction cannot wrap).
+        let odd = (b >> self.s0) & self.odd;
+        f64::from_bits((b + (base - threshold_bits) + odd) & self.keep)
     }
 }
 
