@@ -12,7 +12,9 @@
 #![allow(unsafe_code)]
 
 use super::Lane;
-use super::kernel::{Kernel, Mode, element, finite_element, ordinary_element, rne_finite_element};
+use super::kernel::{
+    Kernel, Mode, element, finite_element, is_finite_bits, ordinary_element, rne_finite_element,
+};
 use crate::rng;
 use std::sync::OnceLock;
 
@@ -60,7 +62,7 @@ fn block<M: Mode, T: Lane, const BLOCK: usize>(
         && src.len() == BLOCK
         && src
             .iter()
-            .fold(true, |all, x| all & (x.to_f64_bits() & !SIGN < INF))
+            .fold(true, |all, x| all & is_finite_bits(x.to_f64_bits()))
     {
         if M::NEAREST_EVEN && k.has_rne_shift() {
             for (x, y) in src.iter().zip(dst.iter_mut()) {
@@ -82,9 +84,6 @@ fn block<M: Mode, T: Lane, const BLOCK: usize>(
     }
     rare
 }
-
-const SIGN: u64 = 1 << 63;
-const INF: u64 = 0x7FF0_0000_0000_0000;
 
 /// Rounds `xs` in place; element j draws `word(key, first + j)`. Whether any element was rare
 /// (left holding its input, for the caller to round with the core).
@@ -228,13 +227,18 @@ pub const ISA_VARIABLE: &str = "ANYFLOAT_ISA";
 /// The cap `ANYFLOAT_ISA` asks for: `None` when unset; an error naming the value when it is
 /// not `baseline`, `avx2` or `avx512`.
 pub fn isa_request() -> std::result::Result<Option<&'static str>, String> {
+    requested_isa().map(|isa| isa.map(Isa::name))
+}
+
+/// [`isa_request`] as an [`Isa`].
+fn requested_isa() -> std::result::Result<Option<Isa>, String> {
     let Some(v) = std::env::var_os(ISA_VARIABLE) else {
         return Ok(None);
     };
     Isa::ALL
         .iter()
         .find(|(_, name)| v.to_str() == Some(*name))
-        .map(|&(_, name)| Some(name))
+        .map(|&(isa, _)| Some(isa))
         .ok_or_else(|| {
             format!(
                 "{ISA_VARIABLE}={}: expected baseline, avx2 or avx512",
@@ -258,12 +262,7 @@ fn level() -> Isa {
         };
         #[cfg(not(target_arch = "x86_64"))]
         let cpu = Isa::Baseline;
-        let cap = isa_request()
-            .ok()
-            .flatten()
-            .and_then(|name| Isa::ALL.iter().find(|(_, n)| *n == name))
-            .map_or(Isa::Avx512, |&(isa, _)| isa);
-        cpu.min(cap)
+        cpu.min(requested_isa().ok().flatten().unwrap_or(Isa::Avx512))
     })
 }
 

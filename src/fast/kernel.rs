@@ -653,6 +653,24 @@ fn magnitude<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
     (kept + pick(away, up, 0), rare)
 }
 
+/// The result for the input bits `b` from its rounded magnitude `r`: `r` with `b`'s sign, or
+/// the format's rounding to zero or overflow for that sign — the special cases every element
+/// function has.
+#[inline(always)]
+fn signed_result(k: &Kernel, b: u64, r: u64) -> u64 {
+    let neg = b & SIGN != 0;
+    // Per-sign constants by select, not by index (an index would be a gather).
+    let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
+    let y = pick(r == 0, signed(k.rounded_zero), r | (b & SIGN));
+    pick(r > k.ord.max, signed(k.overflow), y)
+}
+
+/// Whether the f64 with bits `b` is finite.
+#[inline(always)]
+pub(super) fn is_finite_bits(b: u64) -> bool {
+    b & !SIGN < INF
+}
+
 /// Rounds the f64 with bits `b` (random word `w`): the bits of the result, and whether the
 /// element is rare (then the result is `b` itself, and the caller must use the core).
 #[inline(always)]
@@ -660,11 +678,11 @@ pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
     let a = b & !SIGN;
     let neg = b & SIGN != 0;
     let (r, rare) = magnitude::<M>(k, b, w);
-    // Per-sign constants by select, not by index (an index would be a gather).
     let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
-    let mut y = pick(r == 0, signed(k.rounded_zero), r | (b & SIGN));
+    // (Below the smallest value of a format without zero, `r` is at most 2^emin, never an
+    // overflow: the two cases exclude each other, so their order does not matter.)
+    let mut y = signed_result(k, b, r);
     y = pick(a < k.below_smallest, signed(k.smallest), y);
-    y = pick(r > k.ord.max, signed(k.overflow), y);
     y = pick(neg & (k.unsigned != 0), k.invalid, y);
     y = pick(a == 0, signed(k.input_zero), y);
     y = pick(a == INF, signed(k.inf), y);
@@ -678,12 +696,8 @@ pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
 /// data in a small-range format most blocks are neither ordinary nor hold NaN or Inf).
 #[inline(always)]
 pub(super) fn finite_element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
-    let neg = b & SIGN != 0;
     let (r, rare) = magnitude::<M>(k, b, w);
-    let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
-    let mut y = pick(r == 0, signed(k.rounded_zero), r | (b & SIGN));
-    y = pick(r > k.ord.max, signed(k.overflow), y);
-    (pick(rare, b, y), rare)
+    (pick(rare, b, signed_result(k, b, r)), rare)
 }
 
 /// [`finite_element`] under `rne` where the kernel [`Kernel::has_rne_shift`]: the normal
@@ -698,16 +712,12 @@ pub(super) fn finite_element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool)
 #[inline(always)]
 pub(super) fn rne_finite_element(k: &Kernel, b: u64) -> u64 {
     let a = b & !SIGN;
-    let neg = b & SIGN != 0;
     let normal = Rne::ordinary(&k.ord, a, 0);
     let below = ((f64::from_bits(a) + k.rne_shift) - k.rne_shift).to_bits();
     // A mask, not `pick`: with a select the compiler moved the f64 arithmetic into a branch
     // per element, and the loop no longer vectorised.
     let sub = ((a < k.ord.range.min_normal) as u64).wrapping_neg();
-    let r = (below & sub) | (normal & !sub);
-    let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
-    let y = pick(r == 0, signed(k.rounded_zero), r | (b & SIGN));
-    pick(r > k.ord.max, signed(k.overflow), y)
+    signed_result(k, b, (below & sub) | (normal & !sub))
 }
 
 #[cfg(test)]
@@ -716,8 +726,9 @@ mod tests {
     use crate::rng::{RandomSource, Stream};
 
     /// The finite tier, and its `rne` variant, against the general element function (itself
-    /// tested against the core in tests/fast_slice.rs), on every finite class of input: random bit patterns and values
-    /// at and around zero, the subnormal steps, the normal range's ends and beyond.
+    /// tested against the core in tests/fast_slice.rs), on every finite class of input: random
+    /// bit patterns and values at and around zero, the subnormal steps, the normal range's ends
+    /// and beyond.
     #[test]
     fn the_finite_tiers_are_the_general_element_function_on_finite_values() {
         let modes = [
