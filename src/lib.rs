@@ -16,7 +16,8 @@
 //! assert_eq!(codec::to_f64(&e4m3, r.value), 288.0);
 //! assert!(r.flags.contains(anyfloat::Flags::INEXACT));
 //! ```
-// `deny`, not `forbid`: `fast::dispatch` alone allows it, to call CPU-specific loops.
+// `deny`, not `forbid`: `fast::dispatch` and `block::simd` allow it, to call CPU-specific
+// loops, and `fast::split`, to round in an SSE2 register.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 

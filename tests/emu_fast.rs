@@ -143,3 +143,19 @@ fn random_operands_near_the_bottom_of_f64_every_mode() {
         }
     }
 }
+
+/// Operands whose results lie near f64's largest values (from the second set, products and
+/// square roots too), where `rne`'s splitting would overflow and the fast path must step
+/// aside, and where results overflow the format.
+#[test]
+fn random_operands_near_the_top_of_f64_every_mode() {
+    for name in ["e11m10", "e11m30", "e11m51"] {
+        let fmt = Format::parse(name).unwrap();
+        for (seed, center) in [(4, 990), (5, 511)] {
+            let pairs = random_pairs(&fmt, 2000, seed, center);
+            for mode in modes() {
+                compare(&fmt, mode, &pairs);
+            }
+        }
+    }
+}

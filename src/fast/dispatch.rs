@@ -1,8 +1,8 @@
 //! Runtime CPU dispatch: the same element loop compiled for AVX-512, AVX2 and the baseline,
 //! chosen per call.
 //!
-//! This module and `block::simd` (the same dispatch for block quantisation) hold the crate's
-//! only `unsafe`: calling a `#[target_feature]` function is unsafe
+//! This module, `block::simd` (the same dispatch for block quantisation) and `fast::split`
+//! (SSE2 intrinsics) hold the crate's only `unsafe`: calling a `#[target_feature]` function is unsafe
 //! because running instructions the CPU lacks is undefined behaviour. Each call below is
 //! guarded by `is_x86_feature_detected!` for exactly the features the callee enables. The
 //! loops themselves are safe code; the feature attributes only let the compiler vectorise them

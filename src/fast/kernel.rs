@@ -19,6 +19,7 @@
 //! [`finite_element`]: the general arithmetic with only the zero and overflow selects, and under
 //! `rne` the shift-free [`rne_finite_element`].
 
+use super::split;
 use crate::codec;
 use crate::error::{Error, Result};
 use crate::exact::{Exact, Value};
@@ -361,8 +362,9 @@ impl Ordinary {
     pub fn round(&self, x: f64, word: u64) -> f64 {
         let b = x.to_bits();
         match &self.nudge {
-            Some(n) => n.round(x, word),
-            None => f64::from_bits(self.round_by_mode(b, word)),
+            // (The nudge's range is narrower under `rne`, see [`Nudge::new`].)
+            Some(n) if n.is_ordinary(x) => n.round(x, word),
+            _ => f64::from_bits(self.round_by_mode(b, word)),
         }
     }
 
@@ -374,15 +376,17 @@ impl Ordinary {
     }
 }
 
-/// The ordinary rounding of `rne`, `rna`, `rtz`, `rup`, `rdn`, `sr` and `sr:<r>` as one
-/// formula, with the range check: everything code that rounds one value at a time (`Emu`)
-/// needs, in a few words it can keep in registers, and no jump on the mode.
+/// The ordinary rounding of `rne`, `rna`, `rtz`, `rup`, `rdn`, `sr` and `sr:<r>` with the
+/// range check: everything code that rounds one value at a time (`Emu`) needs, in a few words
+/// it can keep in registers, and one predictable branch (`rne` or not) instead of a jump on
+/// the mode.
 ///
-/// The formula: add a nudge to the bits and clear the `s0` dropped ones. The kept part carries
-/// up by one unit exactly when the remainder `rem` exceeds `t = low − nudge`
-/// (`low = 2^s0 − 1`), so a mode is its threshold `t`, away iff `rem > t`:
-/// - nearest: `t = half − odd` for `rne` (a tie goes away only from an odd kept part),
-///   `half − 1` for `rna`; directed: `t = low` (never away) or 0 (away when inexact) by the
+/// `rne` rounds in the FP unit ([`split::round`]: two dependent FP operations and two integer
+/// ones in the same register, where the nudge needs moves to the integer registers and back). The others add
+/// a nudge to the bits and clear the `s0` dropped ones. The kept part carries up by one unit
+/// exactly when the remainder `rem` exceeds `t = low − nudge` (`low = 2^s0 − 1`), so a mode is
+/// its threshold `t`, away iff `rem > t`:
+/// - `rna`: `t = half − 1`; directed: `t = low` (never away) or 0 (away when inexact) by the
 ///   sign;
 /// - `sr`: away iff `w < rem · 2^(64 − s0)`, i.e. `t = w >> (64 − s0)` (the word's top `s0`
 ///   bits); `sr:<r>` with `r ≥ s0` is the same, and with `r < s0` it compares the word's top
@@ -392,24 +396,23 @@ impl Ordinary {
 /// value: they keep their own kernels.)
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Nudge {
-    /// The range check of [`Ordinary::is_ordinary`].
+    /// The range check of [`Ordinary::is_ordinary`]; under `rne` without the values at and
+    /// above 2^(1023 − s0), where the split does not apply.
     range: OrdinaryRange,
     /// Clears the dropped bits: `!low`.
     keep: u64,
-    /// The constant part of the nudge, per sign ([+, −]); for `rne` with `s0 = 52` it includes
-    /// the kept part's parity, the hidden bit, always 1.
+    /// The constant part of the nudge, per sign ([+, −]).
     base: [u64; 2],
-    /// Bit `s0` of the significand (the kept part's parity) is added for `rne` with
-    /// `0 < s0 < 52`: 1, else 0.
-    odd: u64,
-    /// `s0`.
-    s0: u64,
     /// All ones for stochastic modes; 0 for the others, which ignore the word.
     word_mask: u64,
     /// `63 − s0`: `(w >> 1) >> shift` is the word's top `s0` bits (none when `s0 = 0`).
     shift: u64,
     /// Set in the threshold after the word's bits: `2^(s0 − r) − 1` for `sr:<r>`, `r < s0`.
     fill: u64,
+    /// `rne` (dropping bits): the offset of [`split::round`], which rounds in the FP unit; 0
+    /// for the other modes (and for `rne` without dropped bits, where the nudge formula with a
+    /// zero base is the identity).
+    split: u64,
 }
 
 impl Nudge {
@@ -417,28 +420,35 @@ impl Nudge {
         let s0 = k.s0;
         let low = (1u64 << s0) - 1;
         let half = (low + 1) >> 1;
-        let (base, odd, fill) = match k.mode {
-            RoundingMode::NearestEven => (
-                [(low >> 1) + (s0 == 52) as u64; 2],
-                (0 < s0 && s0 < 52) as u64,
-                0,
-            ),
-            RoundingMode::NearestAway => ([half; 2], 0, 0),
-            RoundingMode::TowardZero => ([0; 2], 0, 0),
-            RoundingMode::TowardPositive => ([low, 0], 0, 0),
-            RoundingMode::TowardNegative => ([0, low], 0, 0),
-            RoundingMode::Stochastic { .. } => ([low; 2], 0, (1u64 << s0.saturating_sub(k.r)) - 1),
+        let (base, fill) = match k.mode {
+            // (`rne` splits; with s0 = 0 the base 0 makes the formula the identity.)
+            RoundingMode::NearestEven => ([0; 2], 0),
+            RoundingMode::NearestAway => ([half; 2], 0),
+            RoundingMode::TowardZero => ([0; 2], 0),
+            RoundingMode::TowardPositive => ([low, 0], 0),
+            RoundingMode::TowardNegative => ([0, low], 0),
+            RoundingMode::Stochastic { .. } => ([low; 2], (1u64 << s0.saturating_sub(k.r)) - 1),
             RoundingMode::ToOdd | RoundingMode::StochasticEqual => return None,
         };
+        let split = k.mode == RoundingMode::NearestEven && s0 > 0;
+        let range = if split {
+            // The split's sum must be finite: |x| < 2^(1023 − s0) (see `split`).
+            let top = (2046 - s0) << 52;
+            OrdinaryRange {
+                span: k.range.span.min(top.saturating_sub(k.range.min_normal + 1)),
+                ..k.range
+            }
+        } else {
+            k.range
+        };
         Some(Nudge {
-            range: k.range,
+            range,
             keep: !low,
             base,
-            odd,
-            s0,
             word_mask: if k.mode.is_stochastic() { u64::MAX } else { 0 },
             shift: 63 - s0,
             fill,
+            split: if split { split::offset(s0) } else { 0 },
         })
     }
 
@@ -451,6 +461,9 @@ impl Nudge {
     /// The rounding of the ordinary `x` with random word `w` (ignored by deterministic modes).
     #[inline(always)]
     pub(crate) fn round(&self, x: f64, w: u64) -> f64 {
+        if self.split != 0 {
+            return split::round(x, self.split);
+        }
         let b = x.to_bits();
         let base = if (b as i64) < 0 {
             self.base[1]
@@ -458,10 +471,8 @@ impl Nudge {
             self.base[0]
         };
         let threshold_bits = (((w & self.word_mask) >> 1) >> self.shift) | self.fill;
-        // The parity last, two operations after the bits: `Emu`'s operation chains wait on it
-        // (the threshold never exceeds the base, so the subtraction cannot wrap).
-        let odd = (b >> self.s0) & self.odd;
-        f64::from_bits((b + (base - threshold_bits) + odd) & self.keep)
+        // (The threshold never exceeds the base, so the subtraction cannot wrap.)
+        f64::from_bits((b + (base - threshold_bits)) & self.keep)
     }
 }
 
@@ -724,6 +735,65 @@ pub(super) fn rne_finite_element(k: &Kernel, b: u64) -> u64 {
 mod tests {
     use super::*;
     use crate::rng::{RandomSource, Stream};
+
+    /// [`Nudge::round`] (and [`Ordinary::round`], which falls back to the mode's kernel outside
+    /// the nudge's range) against the general element function (itself tested against the core
+    /// in tests/fast_slice.rs) on ordinary values: random ones over the whole range, both ends,
+    /// and under `rne` values around 2^(1023 − s0), where the split's range ends, and ties.
+    #[test]
+    fn the_nudge_is_the_general_element_function_on_ordinary_values() {
+        let modes = ["rne", "rna", "rtz", "rup", "rdn", "sr", "sr:3", "sr:20"];
+        let names = [
+            "e4m0", "e2m1", "e4m3", "e5m2", "e5m10", "bf16", "binary32", "e11m0", "e11m3",
+            "e11m10", "e11m30", "e11m50", "e11m51", "e11m52", "e8m52",
+        ];
+        let mut s = Stream::new(10);
+        let mut checked = [0usize; 2];
+        for name in names {
+            let fmt = Format::parse(name).unwrap();
+            for mode in modes {
+                let rounding = Rounding::new(mode.parse().unwrap());
+                let k = Kernel::new(&fmt, &rounding).unwrap();
+                let nudge = k.ord.nudge().unwrap();
+                let (min, max) = (k.ord.range.min_normal, k.ord.max);
+                let s0 = k.ord.s0;
+                let top = f64::from_bits((2046 - s0) << 52);
+                let mut xs = vec![f64::from_bits(min), f64::from_bits(max), top, 2.0 * top];
+                xs.extend(xs.clone().iter().flat_map(|v| [v.next_up(), v.next_down()]));
+                for _ in 0..20_000 {
+                    let b = s.next_u64();
+                    // Uniform in the bits of the ordinary range, and around 2^(1023 − s0).
+                    xs.push(f64::from_bits(min + b % (max - min + 1)));
+                    xs.push(top * (1.0 + (b >> 11) as f64 * 2f64.powi(-54)));
+                    // A tie, and its neighbours: a kept part, then a one and zeros dropped.
+                    let tie =
+                        (min + b % (max - min + 1)) & !((1u64 << s0) - 1) | ((1u64 << s0) >> 1);
+                    let tie = f64::from_bits(tie);
+                    xs.extend([tie, tie.next_up(), tie.next_down()]);
+                }
+                for x in xs.into_iter().flat_map(|x| [x, -x]) {
+                    if !k.ord.is_ordinary(x) {
+                        continue;
+                    }
+                    let w = s.next_u64();
+                    let (general, _) =
+                        with_mode!(rounding.mode, M => element::<M>(&k, x.to_bits(), w));
+                    let got = k.ord.round(x, w).to_bits();
+                    assert_eq!(got, general, "{name} {mode}: {x:e} word {w:#x}");
+                    let by_nudge = nudge.is_ordinary(x);
+                    if by_nudge {
+                        assert_eq!(nudge.round(x, w).to_bits(), general, "{name} {mode}: {x:e}");
+                    }
+                    checked[by_nudge as usize] += 1;
+                }
+            }
+        }
+        // Under `rne`, the e11 formats' values from 2^(1023 − s0) on fall back to the kernel.
+        assert!(
+            checked[0] > 10_000 && checked[1] > 13 * 8 * 40_000,
+            "{checked:?}"
+        );
+    }
 
     /// The finite tier, and its `rne` variant, against the general element function (itself
     /// tested against the core in tests/fast_slice.rs), on every finite class of input: random

@@ -17,6 +17,7 @@
 pub mod bench;
 mod dispatch;
 mod kernel;
+mod split;
 
 pub use dispatch::{ISA_VARIABLE, isa, isa_request};
 #[cfg(target_arch = "x86_64")]
