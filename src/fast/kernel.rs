@@ -254,10 +254,9 @@ impl Kernel {
     /// rounding, exponent unbounded above).
     pub(crate) fn position(&self, x: f64) -> Position {
         let (rem, d) = self.remainder(x);
-        let dc = d.min(63);
         if rem == 0 {
             Position::OnGrid
-        } else if d <= 63 && rem == 1 << (dc - 1) {
+        } else if d <= 63 && rem == 1 << (d - 1) {
             Position::Midpoint
         } else {
             Position::Between
@@ -265,21 +264,27 @@ impl Kernel {
     }
 
     /// The bits the rounding of the finite `x` drops: `(rem, d)`, the remainder `rem` (the low
-    /// `min(d, 63)` bits of x's integer significand, in units of x's ulp) and the unclamped
-    /// count `d`, so that the remainder is `rem / 2^d` of a grid step — what the modes decide
-    /// on.
+    /// `d` bits of x's integer significand, in units of x's ulp) and their count `d`, so that
+    /// the remainder is `rem / 2^d` of a grid step — what the modes decide on.
     #[inline(always)]
     pub(crate) fn remainder(&self, x: f64) -> (u64, u64) {
-        let a = x.to_bits() & !SIGN;
+        let (sig, d) = self.significand(x.to_bits() & !SIGN);
+        (sig & low_bits(d), d)
+    }
+
+    /// The integer significand `sig` of the finite magnitude `a` (bits; hidden bit included,
+    /// none for f64 subnormals) and the number `d` of its low bits that the rounding drops:
+    /// `s0` from the smallest normal exponent up, more below (see the module docs).
+    #[inline(always)]
+    fn significand(&self, a: u64) -> (u64, u64) {
         let f = a >> 52;
         let sig = (a & MANT) | (((f != 0) as u64) << 52);
-        let feff = f.max(1);
         let d = if f < self.fmin {
-            self.dsub - feff
+            self.dsub - f.max(1)
         } else {
             self.ord.s0
         };
-        (sig & ((1u64 << d.min(63)) - 1), d)
+        (sig, d)
     }
 
     /// The core's rounding of `x` drawing from `rng`: the path for the rare elements the bit
@@ -493,11 +498,12 @@ pub(super) trait Mode {
     const RANDOM: bool;
     /// Whether the mode is `rne`, the rounding of f64 arithmetic (see [`rne_finite_element`]).
     const NEAREST_EVEN: bool = false;
-    /// Given the remainder `rem` (the low `d` bits of the significand, `d` unclamped), the
-    /// clamped width `dc = min(d, 63)`, the parity of the kept part, the sign and the random word:
-    /// whether to round away, and whether the element is rare (only exact `sr`: the first word
-    /// equals the remainder's first 64 bits and more bits follow, so the core draws again).
-    fn away(k: &Ordinary, rem: u64, d: u64, dc: u64, odd: bool, neg: bool, w: u64) -> (bool, bool);
+    /// Given the remainder `rem` (the low `d` bits of the significand), `low` = [`low_bits`]`(d)`,
+    /// the parity of the kept part, the sign and the random word: whether to round away, and
+    /// whether the element is rare (only exact `sr`: the first word equals the remainder's first
+    /// 64 bits and more bits follow, so the core draws again).
+    fn away(k: &Ordinary, rem: u64, d: u64, low: u64, odd: bool, neg: bool, w: u64)
+    -> (bool, bool);
 
     /// The rounding of an ordinary element with bits `b` (see [`ordinary_element`]), as
     /// straight-line arithmetic so that a block of them vectorises without masks.
@@ -505,7 +511,7 @@ pub(super) trait Mode {
     fn ordinary(k: &Ordinary, b: u64, w: u64) -> u64 {
         let low = (1u64 << k.s0) - 1;
         let rem = b & low;
-        let (away, _) = Self::away(k, rem, k.s0, k.s0, kept_is_odd(k, b), b & SIGN != 0, w);
+        let (away, _) = Self::away(k, rem, k.s0, low, kept_is_odd(k, b), b & SIGN != 0, w);
         (b & !low) + ((away as u64) << k.s0)
     }
 }
@@ -524,12 +530,13 @@ macro_rules! deterministic {
                 _: &Ordinary,
                 $rem: u64,
                 _: u64,
-                dc: u64,
+                low: u64,
                 $odd: bool,
                 $neg: bool,
                 _: u64,
             ) -> (bool, bool) {
-                let $half = (1u64 << dc) >> 1;
+                // 2^(d − 1) for 1 ≤ d ≤ 63, 2^63 above (the remainder is then below 2^53).
+                let $half = (low >> 1) + 1;
                 (($rem != 0) & $e, false)
             }
             $(
@@ -584,12 +591,9 @@ impl Mode for Sr {
     const RANDOM: bool = true;
     #[inline(always)]
     fn away(_: &Ordinary, rem: u64, d: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
-        // rem < 2^min(d, 53); with d = 0 it is 0, so clamping the left shift to 63 is harmless.
-        let window = if d >= 64 {
-            rem >> (d - 64).min(63)
-        } else {
-            rem << (64 - d).min(63)
-        };
+        // The remainder's first 64 bits, rem · 2^(64 − d): one of the two shifts (the other
+        // count wraps above 63, giving 0); with d = 0 both give 0 = rem.
+        let window = shl_or_zero(rem, 64u64.wrapping_sub(d)) | shr_or_zero(rem, d.wrapping_sub(64));
         (
             (rem != 0) & (w < window),
             (rem != 0) & (w == window) & (d > 64),
@@ -604,11 +608,8 @@ impl Mode for SrBits {
     #[inline(always)]
     fn away(k: &Ordinary, rem: u64, d: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
         let r = k.r;
-        let top = if d >= r {
-            rem >> (d - r).min(63)
-        } else {
-            rem << (r - d).min(63)
-        };
+        // rem · 2^(r − d), as in `Sr::away`.
+        let top = shr_or_zero(rem, d.wrapping_sub(r)) | shl_or_zero(rem, r.wrapping_sub(d));
         ((rem != 0) & ((w >> (64 - r)) < top), false)
     }
 }
@@ -649,19 +650,34 @@ fn pick(c: bool, yes: u64, no: u64) -> u64 {
 #[inline(always)]
 fn magnitude<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
     let a = b & !SIGN;
-    let f = a >> 52;
-    let sig = (a & MANT) | (((f != 0) as u64) << 52);
-    let feff = f.max(1);
-    let d = if f < k.fmin { k.dsub - feff } else { k.ord.s0 };
-    let dc = d.min(63);
-    let low = (1u64 << dc) - 1;
+    let (sig, d) = k.significand(a);
+    let low = low_bits(d);
     let rem = sig & low;
-    let odd = (sig >> dc) & 1 == 1;
-    let (away, rare) = M::away(&k.ord, rem, d, dc, odd, b & SIGN != 0, w);
+    let odd = shr_or_zero(sig, d) & 1 == 1;
+    let (away, rare) = M::away(&k.ord, rem, d, low, odd, b & SIGN != 0, w);
     let in_grid = d <= 52;
     let kept = pick(in_grid, a & !low, 0);
-    let up = pick(in_grid, 1u64 << dc, k.step);
+    let up = pick(in_grid, low + 1, k.step);
     (kept + pick(away, up, 0), rare)
+}
+
+/// `x << n`, and 0 for `n ≥ 64`: what the vector shifts (AVX2, AVX-512) do, so that this
+/// compiles to one of them, where a shift count clamped to 63 took a minimum and a select too.
+#[inline(always)]
+fn shl_or_zero(x: u64, n: u64) -> u64 {
+    if n < 64 { x << n } else { 0 }
+}
+
+/// `x >> n`, and 0 for `n ≥ 64` (see [`shl_or_zero`]).
+#[inline(always)]
+fn shr_or_zero(x: u64, n: u64) -> u64 {
+    if n < 64 { x >> n } else { 0 }
+}
+
+/// The low `d` bits set: 2^d − 1, all ones for `d ≥ 64`.
+#[inline(always)]
+fn low_bits(d: u64) -> u64 {
+    shl_or_zero(1, d).wrapping_sub(1)
 }
 
 /// The result for the input bits `b` from its rounded magnitude `r`: `r` with `b`'s sign, or
