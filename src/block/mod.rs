@@ -740,13 +740,19 @@ impl Plan {
                 Some(s) if s != 0.0 => match pow2_inverse(s) {
                     Some(r) => {
                         lanes(xs, &mut g.ys[o.clone()], |x| x * r);
-                        g.exact[o.clone()].fill(u64::MAX);
+                        // (`exact` is only read once a block of the group is not.)
+                        if !g.all_exact {
+                            g.exact[o.clone()].fill(u64::MAX);
+                        }
                         Kind::Scaled(s)
                     }
                     None => {
                         lanes(xs, &mut g.ys[o.clone()], |x| x / s);
+                        if g.all_exact {
+                            g.exact[..o.start].fill(u64::MAX);
+                            g.all_exact = false;
+                        }
                         g.exact[o.clone()].fill(0);
-                        g.all_exact = false;
                         Kind::Scaled(s)
                     }
                 },
