@@ -1,8 +1,8 @@
 //! Block quantisation of 10^7 values (values/s) into mxfp4, nvfp4 and mxfp8-e4m3 — into fresh
 //! arrays (`quantize`) and into reused ones (`quantize_rows_into`) — beside plain element
-//! rounding of the same array into E2M1 by the array engine (`fast::round_slice`, into a
-//! copy), through the exact core and through the block module's scalar quotient path, in the
-//! same group. All variants use rayon over chunks.
+//! rounding of the same array into E2M1 by the array engine (`fast::round_slice_into`, into a
+//! reused array and into a fresh one), through the exact core and through the block module's
+//! scalar quotient path, in the same group. All variants use rayon over chunks.
 
 use anyfloat::block::quotient::{FastFormat, round_quotient_with};
 use anyfloat::block::{BlockFormat, quantize, quantize_rows_into};
@@ -47,6 +47,15 @@ fn block(c: &mut Criterion) {
             b.iter(|| {
                 anyfloat::fast::round_slice_into(&e2m1, &r, 7, black_box(&xs), &mut out).unwrap();
                 black_box(out[0])
+            })
+        });
+        // Into a fresh array, as `quantize` writes its outputs: the first touch of new memory
+        // costs a page fault per 4 KiB.
+        group.bench_function(format!("round/e2m1/round_slice_fresh/{mode}"), |b| {
+            b.iter(|| {
+                let mut fresh = vec![0.0; N];
+                anyfloat::fast::round_slice_into(&e2m1, &r, 7, black_box(&xs), &mut fresh).unwrap();
+                black_box(fresh)
             })
         });
     }
