@@ -28,7 +28,7 @@ fn block(c: &mut Criterion) {
             group.bench_function(format!("quantize/{name}/{mode}"), |b| {
                 b.iter(|| black_box(quantize(&bf, black_box(&xs), 7).unwrap().saturated))
             });
-            let (mut codes, mut deq) = (vec![0; N], vec![0.0; N]);
+            let (mut codes, mut deq) = (vec![0u8; N], vec![0.0; N]);
             let mut scales = vec![0; bf.block_count(N, N).unwrap()];
             group.bench_function(format!("quantize_into/{name}/{mode}"), |b| {
                 b.iter(|| {

@@ -25,6 +25,7 @@
 //!   for power-of-two rules and rounded with saturation for `nearest`; elements then saturate
 //!   (or lose their low bits). A `nearest` scale that rounds to zero flushes its block to zeros.
 
+mod codes;
 mod engine;
 pub mod hadamard;
 pub mod quotient;
@@ -36,6 +37,7 @@ use crate::flags::Flags;
 use crate::format::{Format, Specials};
 use crate::mode::{Rounding, RoundingMode};
 use crate::rng;
+pub use codes::{Code, Codes, CodesMut};
 use engine::{Engine, UNSETTLED};
 use quotient::{FastFormat, round_quotient_with};
 use rayon::prelude::*;
@@ -376,8 +378,9 @@ impl fmt::Display for BlockFormat {
 /// The result of [`quantize`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Quantized {
-    /// Element codes in input order (two's complement for integer elements).
-    pub codes: Vec<u64>,
+    /// Element codes in input order (two's complement for integer elements), in the narrowest
+    /// unsigned type that holds the element format's width.
+    pub codes: Codes,
     /// Scale codes, one per block, in order (row by row).
     pub scales: Vec<u64>,
     /// The binary32 tensor scale (1 without one).
@@ -674,29 +677,28 @@ impl Plan {
         let Task {
             start,
             block,
-            codes,
+            mut codes,
             deq,
             scales,
         } = t;
         let mut sat = 0;
+        let mut block_codes = vec![0u64; self.bf.block];
         for ((lo, hi), sc) in self.blocks(block).zip(scales.iter_mut()) {
             let (xs, o) = (&work[lo..hi], lo - start..hi - start);
             let (code, s) = self.scale_of(xs);
             *sc = code;
+            let bc = &mut block_codes[..hi - lo];
             // (`special` must run for `None` too: a NaN/Inf block.)
-            let special = self.special(xs, s, &mut codes[o.clone()], &mut deq[o.clone()]);
+            let special = self.special(xs, s, bc, &mut deq[o.clone()]);
             if let Some(s) = s.filter(|_| !special) {
-                for (j, ((c, d), &x)) in codes[o.clone()]
-                    .iter_mut()
-                    .zip(&mut deq[o])
-                    .zip(xs)
-                    .enumerate()
+                for (j, ((c, d), &x)) in bc.iter_mut().zip(&mut deq[o.clone()]).zip(xs).enumerate()
                 {
                     let (code, v, of) = self.element(x, s, self.key, (lo + j) as u64);
                     (*c, *d) = (code, v);
                     sat += of as usize;
                 }
             }
+            codes.store_at(o.start, bc);
         }
         sat
     }
@@ -712,7 +714,7 @@ impl Plan {
         let Task {
             start,
             block,
-            codes,
+            mut codes,
             deq,
             scales,
         } = t;
@@ -720,6 +722,7 @@ impl Plan {
         let mut g = Group {
             lo: start,
             blocks: Vec::with_capacity(cap / self.bf.block + 1),
+            codes: vec![0; cap],
             ys: vec![0.0; cap],
             ss: vec![0.0; cap],
             exact: vec![0; cap],
@@ -729,7 +732,7 @@ impl Plan {
         for ((lo, hi), sc) in self.blocks(block).zip(scales.iter_mut()) {
             // An empty group starts at `lo`, and one block always fits.
             if hi - g.lo > cap {
-                sat += self.flush(engine, work, start, &mut g, codes, deq);
+                sat += self.flush(engine, work, start, &mut g, &mut codes, deq);
                 g.lo = lo;
             }
             let xs = &work[lo..hi];
@@ -764,11 +767,12 @@ impl Plan {
             g.ss[o].fill(s.unwrap_or(1.0));
             g.blocks.push((lo, hi, kind));
         }
-        sat + self.flush(engine, work, start, &mut g, codes, deq)
+        sat + self.flush(engine, work, start, &mut g, &mut codes, deq)
     }
 
-    /// Rounds and finishes the blocks of the group `g`, and empties it. Returns the number of
-    /// saturated elements.
+    /// Rounds and finishes the blocks of the group `g`, stores their codes into `out` (the
+    /// task's, from element `start`), and empties the group. Returns the number of saturated
+    /// elements.
     #[inline(always)]
     fn flush(
         &self,
@@ -776,17 +780,14 @@ impl Plan {
         work: &[f64],
         start: usize,
         g: &mut Group,
-        codes: &mut [u64],
+        out: &mut CodesMut<'_>,
         deq: &mut [f64],
     ) -> usize {
         let Some(&(_, g_hi, _)) = g.blocks.last() else {
             return 0;
         };
         let (key, g_lo, n) = (self.key, g.lo, g_hi - g.lo);
-        let (codes, deq) = (
-            &mut codes[g_lo - start..g_hi - start],
-            &mut deq[g_lo - start..g_hi - start],
-        );
+        let (codes, deq) = (&mut g.codes[..n], &mut deq[g_lo - start..g_hi - start]);
         engine.round_into(key, g_lo as u64, &g.ys[..n], deq);
         let (left, mut sat) = engine.finish(
             &work[g_lo..g_hi],
@@ -819,6 +820,7 @@ impl Plan {
                 Kind::Scaled(..) => {}
             }
         }
+        out.store_at(g_lo - start, codes);
         g.all_exact = true;
         sat
     }
@@ -871,6 +873,9 @@ struct Group {
     lo: usize,
     /// Element ranges and kinds of the blocks.
     blocks: Vec<(usize, usize, Kind)>,
+    /// Element codes (u64, with [`UNSETTLED`] for the elements left to the exact path), stored
+    /// narrowed into the output once the group is finished.
+    codes: Vec<u64>,
     /// Quotients.
     ys: Vec<f64>,
     /// Scales S.
@@ -899,7 +904,7 @@ fn lanes(xs: &[f64], out: &mut [f64], f: impl Fn(f64) -> f64) {
 struct Task<'a> {
     start: usize,
     block: usize,
-    codes: &'a mut [u64],
+    codes: CodesMut<'a>,
     deq: &'a mut [f64],
     scales: &'a mut [u64],
 }
@@ -985,18 +990,15 @@ pub fn quantize_rows(
     row_len: usize,
     key: u64,
 ) -> Result<Quantized> {
-    let mut codes = vec![0u64; data.len()];
+    let mut codes = Codes::zeros(bf.elem.width(), data.len());
     let mut dequantized = vec![0.0f64; data.len()];
     let mut scales = vec![0u64; bf.block_count(data.len(), row_len)?];
-    let sum = quantize_rows_into(
-        bf,
-        data,
-        row_len,
-        key,
-        &mut codes,
-        &mut scales,
-        &mut dequantized,
-    )?;
+    let out = Output {
+        codes: codes.as_mut(),
+        scales: &mut scales,
+        dequantized: &mut dequantized,
+    };
+    let sum = quantize_with(bf, data, row_len, key, out, true)?;
     Ok(Quantized {
         codes,
         scales,
@@ -1008,18 +1010,19 @@ pub fn quantize_rows(
 
 /// [`quantize_rows`] into caller-provided arrays, which repeated calls can reuse: `codes` and
 /// `dequantized` as long as `data`, `scales` one entry per block
-/// ([`BlockFormat::block_count`]). Every entry is written.
-pub fn quantize_rows_into(
+/// ([`BlockFormat::block_count`]). `codes` of any [`Code`] type that holds the element format's
+/// width (e.g. `u8` for FP4 to FP8 and int8). Every entry is written.
+pub fn quantize_rows_into<C: Code>(
     bf: &BlockFormat,
     data: &[f64],
     row_len: usize,
     key: u64,
-    codes: &mut [u64],
+    codes: &mut [C],
     scales: &mut [u64],
     dequantized: &mut [f64],
 ) -> Result<Summary> {
     let out = Output {
-        codes,
+        codes: C::codes_mut(codes),
         scales,
         dequantized,
     };
@@ -1028,7 +1031,7 @@ pub fn quantize_rows_into(
 
 /// The arrays [`quantize_rows_into`] fills.
 struct Output<'a> {
-    codes: &'a mut [u64],
+    codes: CodesMut<'a>,
     scales: &'a mut [u64],
     dequantized: &'a mut [f64],
 }
@@ -1050,6 +1053,7 @@ fn quantize_with(
         dequantized,
     } = out;
     let n_blocks = bf.block_count(data.len(), row_len)?;
+    codes.check_width(bf.elem.width(), bf)?;
     for (name, len, want) in [
         ("codes", codes.len(), data.len()),
         ("dequantized", dequantized.len(), data.len()),
@@ -1091,7 +1095,7 @@ fn quantize_with(
         while b < n_blocks {
             let end = (b + per_task).min(n_blocks);
             let stop = bounds.nth(end - b - 1).map_or(start, |(_, hi)| hi);
-            let (c, cr) = std::mem::take(&mut c_rest).split_at_mut(stop - start);
+            let (c, cr) = c_rest.split_at(stop - start);
             let (d, dr) = std::mem::take(&mut d_rest).split_at_mut(stop - start);
             let (s, sr) = std::mem::take(&mut s_rest).split_at_mut(end - b);
             (c_rest, d_rest, s_rest) = (cr, dr, sr);

@@ -226,9 +226,10 @@ fn assert_fast_path_is_the_reference(
 ) -> usize {
     let n = bf.block_count(x.len(), row_len).unwrap();
     let run = |engine| {
-        let (mut codes, mut scales, mut deq) = (vec![7; x.len()], vec![7; n], vec![-1.5; x.len()]);
+        let (mut codes, mut scales, mut deq) =
+            (vec![7u64; x.len()], vec![7; n], vec![-1.5; x.len()]);
         let out = Output {
-            codes: &mut codes,
+            codes: CodesMut::U64(&mut codes),
             scales: &mut scales,
             dequantized: &mut deq,
         };
@@ -361,14 +362,14 @@ fn quantize_rows_into_checks_its_buffers_and_reuses_them() {
     let bf = BlockFormat::preset("nvfp4").unwrap();
     let x = mixed_blocks(1, 40, 16);
     let q = quantize_rows(&bf, &x, 80, 3).unwrap();
-    let (mut c, mut s, mut d) = (vec![1; x.len()], vec![1; 40], vec![1.0; x.len()]);
+    let (mut c, mut s, mut d) = (vec![1u8; x.len()], vec![1; 40], vec![1.0; x.len()]);
     for _ in 0..2 {
         let sum = quantize_rows_into(&bf, &x, 80, 3, &mut c, &mut s, &mut d).unwrap();
         assert_eq!(
             (sum.tensor_scale, sum.saturated),
             (q.tensor_scale, q.saturated)
         );
-        assert_eq!((&c, &s), (&q.codes, &q.scales));
+        assert_eq!((Codes::U8(c.clone()), &s), (q.codes.clone(), &q.scales));
         assert!(
             d.iter()
                 .zip(&q.dequantized)
@@ -384,4 +385,22 @@ fn quantize_rows_into_checks_its_buffers_and_reuses_them() {
     let err = quantize_rows_into(&bf, &x, 80, 3, &mut c[..5], &mut s, &mut d).unwrap_err();
     assert!(err.to_string().contains("`codes` has 5 entries"), "{err}");
     assert!(quantize_rows_into(&bf, &x, 7, 3, &mut c, &mut s, &mut d).is_err());
+    // Any code type that holds the element's width: u64 too, the same codes.
+    let mut wide = vec![0u64; x.len()];
+    quantize_rows_into(&bf, &x, 80, 3, &mut wide, &mut s, &mut d).unwrap();
+    assert_eq!(wide, q.codes.to_u64());
+    // Not u8 for 16-bit elements.
+    let bf16 = BlockFormat::new(
+        Element::parse("binary16").unwrap(),
+        parse_scale("e8m0").unwrap(),
+        32,
+        ScaleRule::Floor,
+    );
+    let err = quantize_rows_into(&bf16, &x, 80, 3, &mut c, &mut s[..3], &mut d).unwrap_err();
+    assert!(
+        err.to_string().contains("take 16 bits; a u8 array"),
+        "{err}"
+    );
+    let q16 = quantize_rows(&bf16, &x, 80, 3).unwrap();
+    assert!(matches!(q16.codes, Codes::U16(ref v) if v.len() == x.len()));
 }

@@ -225,9 +225,9 @@ fn codes_csv(bf: &BlockFormat, q: &block::Quantized, len: usize, row: usize) -> 
         let (r, j) = (b / per_row, b % per_row);
         let lo = r * row + j * bf.block;
         let hi = (lo + bf.block).min((r + 1) * row).min(len);
-        let elems: Vec<String> = q.codes[lo..hi]
-            .iter()
-            .map(|&c| codec::hex(&ef, c as u128))
+        let elems: Vec<String> = (lo..hi)
+            .filter_map(|i| q.codes.get(i))
+            .map(|c| codec::hex(&ef, c as u128))
             .collect();
         let _ = writeln!(
             s,
