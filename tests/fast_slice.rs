@@ -104,8 +104,11 @@ fn down(x: f64) -> f64 {
 }
 
 fn pow2(e: i64) -> f64 {
-    // Exact for e in f64's range, including subnormal powers.
-    if e < -1022 {
+    // Exact for e in f64's range, including subnormal powers; 0 below it (binary64's
+    // "far below the smallest value", 2^−1075).
+    if e < -1074 {
+        0.0
+    } else if e < -1022 {
         f64::from_bits(1u64 << (e + 1074))
     } else {
         2f64.powi(e as i32)

@@ -7,10 +7,9 @@ use crate::error::{Error, Result};
 
 /// An unsigned integer type that element codes are stored in ([`u8`], [`u16`], [`u32`],
 /// [`u64`]).
-pub trait Code: Copy + Default + Send + Sync + sealed::Sealed + 'static {
-    /// Bits of the type.
-    const BITS: u32;
-    /// A mutable slice of this type as [`CodesMut`].
+pub trait Code: Copy + sealed::Sealed {
+    /// A mutable slice of this type, as the quantiser writes it.
+    #[doc(hidden)]
     fn codes_mut(s: &mut [Self]) -> CodesMut<'_>;
 }
 
@@ -22,7 +21,6 @@ macro_rules! code_type {
     ($t:ty, $variant:ident) => {
         impl sealed::Sealed for $t {}
         impl Code for $t {
-            const BITS: u32 = <$t>::BITS;
             fn codes_mut(s: &mut [Self]) -> CodesMut<'_> {
                 CodesMut::$variant(s)
             }
@@ -86,11 +84,16 @@ impl Codes {
 
     /// The codes widened to u64.
     pub fn to_u64(&self) -> Vec<u64> {
-        (0..self.len()).filter_map(|i| self.get(i)).collect()
+        match self {
+            Codes::U8(v) => v.iter().map(|&c| c.into()).collect(),
+            Codes::U16(v) => v.iter().map(|&c| c.into()).collect(),
+            Codes::U32(v) => v.iter().map(|&c| c.into()).collect(),
+            Codes::U64(v) => v.clone(),
+        }
     }
 
     /// The codes as a mutable slice.
-    pub fn as_mut(&mut self) -> CodesMut<'_> {
+    pub(super) fn as_mut(&mut self) -> CodesMut<'_> {
         match self {
             Codes::U8(v) => CodesMut::U8(v),
             Codes::U16(v) => CodesMut::U16(v),
@@ -100,7 +103,8 @@ impl Codes {
     }
 }
 
-/// A mutable slice of codes of one of the [`Code`] types.
+/// A mutable slice of codes of one of the [`Code`] types (what the quantiser writes into;
+/// not nameable outside the crate).
 #[derive(Debug)]
 pub enum CodesMut<'a> {
     /// u8 codes.

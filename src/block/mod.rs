@@ -37,7 +37,8 @@ use crate::flags::Flags;
 use crate::format::{Format, Specials};
 use crate::mode::{Rounding, RoundingMode};
 use crate::rng;
-pub use codes::{Code, Codes, CodesMut};
+use codes::CodesMut;
+pub use codes::{Code, Codes};
 use engine::{Engine, UNSETTLED};
 use quotient::{FastFormat, round_quotient_with};
 use rayon::prelude::*;
@@ -1011,7 +1012,8 @@ pub fn quantize_rows(
 /// [`quantize_rows`] into caller-provided arrays, which repeated calls can reuse: `codes` and
 /// `dequantized` as long as `data`, `scales` one entry per block
 /// ([`BlockFormat::block_count`]). `codes` of any [`Code`] type that holds the element format's
-/// width (e.g. `u8` for FP4 to FP8 and int8). Every entry is written.
+/// width (e.g. `u8` for FP4 to FP8 and int8; a narrower one is an error). Every entry is
+/// written.
 pub fn quantize_rows_into<C: Code>(
     bf: &BlockFormat,
     data: &[f64],

@@ -238,6 +238,19 @@ fn assert_fast_path_is_the_reference(
     };
     let (fast, reference) = (run(true), run(false));
     let ctx = format!("{bf} {:?} rows of {row_len}", bf.rounding);
+    // Narrow codes (u8 where they fit) into junk: every one written, the same as in u64.
+    if bf.elem.width() <= 8 {
+        let (mut codes, mut scales, mut deq) =
+            (vec![0xA5u8; x.len()], vec![7; n], vec![0.0; x.len()]);
+        let out = Output {
+            codes: CodesMut::U8(&mut codes),
+            scales: &mut scales,
+            dequantized: &mut deq,
+        };
+        quantize_with(bf, x, row_len, key, out, true).unwrap();
+        let wide: Vec<u64> = codes.iter().map(|&c| c.into()).collect();
+        assert_eq!(wide, fast.0, "{ctx}: u8 codes");
+    }
     assert_eq!(fast.1, reference.1, "{ctx}: scales");
     assert_eq!(fast.3, reference.3, "{ctx}: tensor scale, saturation count");
     let mut checked = 0;

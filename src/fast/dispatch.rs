@@ -1,10 +1,10 @@
 //! Runtime CPU dispatch: the same element loop compiled for AVX-512, AVX2 and the baseline,
 //! chosen per call.
 //!
-//! This module, `block::simd` (the same dispatch for block quantisation) and `fast::split`
-//! (SSE2 intrinsics) hold the crate's only `unsafe`: calling a `#[target_feature]` function is unsafe
-//! because running instructions the CPU lacks is undefined behaviour. Each call below is
-//! guarded by `is_x86_feature_detected!` for exactly the features the callee enables. The
+//! This module and `block::simd` (the same dispatch for block quantisation) hold the crate's
+//! only `unsafe` besides `fast::split`'s SSE2 intrinsics: calling a `#[target_feature]`
+//! function is unsafe because running instructions the CPU lacks is undefined behaviour. Each
+//! call below is guarded by `is_x86_feature_detected!` for exactly the features the callee enables. The
 //! loops themselves are safe code; the feature attributes only let the compiler vectorise them
 //! with per-lane variable shifts (AVX2) and 64-bit multiplies and masks (AVX-512), which the
 //! x86-64 baseline does not have (issue #4 measured a scalar e4m3 loop built for the baseline

@@ -86,7 +86,8 @@ pub struct Kernel {
     rounding: Rounding,
     /// The rounding of ordinary values.
     ord: Ordinary,
-    /// f64 exponent field of the format's smallest normal (2^emin); below it `d = dsub − max(F, 1)`.
+    /// f64 exponent field of the format's smallest normal (2^emin); below it
+    /// `d = dsub − max(F, 1)`.
     fmin: u64,
     /// `qlow + 1075`, where `2^qlow` is the grid step below the normal range.
     dsub: u64,
@@ -387,10 +388,10 @@ impl Ordinary {
 /// the mode.
 ///
 /// `rne` rounds in the FP unit ([`split::round`]: two dependent FP operations and two integer
-/// ones in the same register, where the nudge needs moves to the integer registers and back). The others add
-/// a nudge to the bits and clear the `s0` dropped ones. The kept part carries up by one unit
-/// exactly when the remainder `rem` exceeds `t = low − nudge` (`low = 2^s0 − 1`), so a mode is
-/// its threshold `t`, away iff `rem > t`:
+/// ones in the same register, where the nudge needs moves to the integer registers and back).
+/// The others add a nudge to the bits and clear the `s0` dropped ones. The kept part carries up
+/// by one unit exactly when the remainder `rem` exceeds `t = low − nudge` (`low = 2^s0 − 1`),
+/// so a mode is its threshold `t`, away iff `rem > t`:
 /// - `rna`: `t = half − 1`; directed: `t = low` (never away) or 0 (away when inexact) by the
 ///   sign;
 /// - `sr`: away iff `w < rem · 2^(64 − s0)`, i.e. `t = w >> (64 − s0)` (the word's top `s0`
@@ -535,7 +536,8 @@ macro_rules! deterministic {
                 $neg: bool,
                 _: u64,
             ) -> (bool, bool) {
-                // 2^(d − 1) for 1 ≤ d ≤ 63, 2^63 above (the remainder is then below 2^53).
+                // 2^(d − 1) for 1 ≤ d ≤ 63, 2^63 above (the remainder is then below 2^53); 1 for
+                // d = 0 (the remainder is then 0).
                 let $half = (low >> 1) + 1;
                 (($rem != 0) & $e, false)
             }
@@ -657,7 +659,8 @@ fn magnitude<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
     let (away, rare) = M::away(&k.ord, rem, d, low, odd, b & SIGN != 0, w);
     let in_grid = d <= 52;
     let kept = pick(in_grid, a & !low, 0);
-    let up = pick(in_grid, low + 1, k.step);
+    // (Wrapping: for d ≥ 64, where the step is picked instead, `low` is all ones.)
+    let up = pick(in_grid, low.wrapping_add(1), k.step);
     (kept + pick(away, up, 0), rare)
 }
 

@@ -7,8 +7,10 @@
 //! the format's grid (c is an even multiple of the step, so a tie goes to the even kept part,
 //! as the format's; a carry into the next binade gives exactly 2^(e+s0+1)), and subtracting c
 //! is exact. Valid for |x| < 2^(1023 − s0) (the sum is at most 2^(e+s0+1), finite). It relies
-//! on the default floating-point environment (round to nearest even, no flush-to-zero), in
-//! which Rust code always runs unless foreign code changes it.
+//! on f64 arithmetic in the default rounding mode, round to nearest even, in which Rust code
+//! always runs unless foreign code changes it (every value involved is normal, so flushing
+//! subnormals would not matter), and rounded to f64 itself: on targets whose f64 arithmetic
+//! uses x87 extended precision (i586) the portable version would round twice.
 //!
 //! c's bits are x's sign and exponent bits plus `s0 << 52` (the `offset`). Two dependent
 //! integer operations and two FP ones: computed in general registers, the moves there and back
