@@ -309,7 +309,9 @@ fn cancellations(fmt: &Format, n: usize, seed: u64) -> (Vec<Vec<u128>>, Vec<Vec<
             .unwrap()
             .value;
         let delta = (s.next_u64() % 5) as i128 - 2;
-        let near = |x: u128| ((x ^ fmt.sign_bit()) as i128 + delta) as u128 & fmt.code_mask();
+        // (Wrapping: a binary128 code as i128 may be at its minimum.)
+        let near =
+            |x: u128| ((x ^ fmt.sign_bit()) as i128).wrapping_add(delta) as u128 & fmt.code_mask();
         adds.push(vec![a, near(a)]);
         fmas.push(vec![a, b, near(ab)]);
     }
