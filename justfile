@@ -1,7 +1,9 @@
 # Recipes mirror the README; each is one plain cargo command, so `just` is optional.
 
-# Every test, including the exhaustive ones marked #[ignore], in release mode.
+# Every test: the quick ones in debug (overflow checks), then all, including the exhaustive
+# ones marked #[ignore], in release mode.
 test:
+    cargo test
     cargo test --release -- --include-ignored
 
 # Quick tests only (debug build, skips the exhaustive ones).
