@@ -1,5 +1,5 @@
-//! NumPy `.npy` files of f32 or f64, any shape, either byte order: enough for numpy users to
-//! round and quantise arrays without writing Rust.
+//! NumPy `.npy` files of f32 or f64, any shape, either byte order, and unsigned integer codes
+//! written out: enough for numpy users to round and quantise arrays without writing Rust.
 
 use crate::error::{Error, Result};
 
@@ -128,6 +128,35 @@ fn dict_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
 /// The bytes of a `.npy` file (version 1.0, little-endian) holding `data` with `shape`.
 /// With `Dtype::F32` every value must already be an f32 value (it is narrowed exactly).
 pub fn write(data: &[f64], shape: &[usize], fortran_order: bool, dtype: Dtype) -> Vec<u8> {
+    let (descr, width) = if dtype == Dtype::F64 {
+        ("<f8", 8)
+    } else {
+        ("<f4", 4)
+    };
+    let mut out = header(descr, shape, fortran_order, data.len() * width);
+    for &x in data {
+        match dtype {
+            Dtype::F64 => out.extend_from_slice(&x.to_le_bytes()),
+            Dtype::F32 => out.extend_from_slice(&(x as f32).to_le_bytes()),
+        }
+    }
+    out
+}
+
+/// The bytes of a `.npy` file (version 1.0, C order) holding `codes` with `shape` as unsigned
+/// integers of `bytes` bytes each (1, 2, 4 or 8: `<u1` … `<u8`); each code must fit.
+pub fn write_unsigned(codes: &[u64], shape: &[usize], bytes: usize) -> Vec<u8> {
+    debug_assert!(matches!(bytes, 1 | 2 | 4 | 8));
+    let mut out = header(&format!("<u{bytes}"), shape, false, codes.len() * bytes);
+    for &c in codes {
+        out.extend_from_slice(&c.to_le_bytes()[..bytes]);
+    }
+    out
+}
+
+/// A `.npy` file's magic, version 1.0 and header for an array of `descr` with `shape`, with
+/// room for `data_len` bytes of data after it.
+fn header(descr: &str, shape: &[usize], fortran_order: bool, data_len: usize) -> Vec<u8> {
     let shape_text = match shape {
         [n] => format!("({n},)"),
         dims => format!(
@@ -138,7 +167,6 @@ pub fn write(data: &[f64], shape: &[usize], fortran_order: bool, dtype: Dtype) -
                 .join(", ")
         ),
     };
-    let descr = if dtype == Dtype::F64 { "<f8" } else { "<f4" };
     let order = if fortran_order { "True" } else { "False" };
     let mut header =
         format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape_text}, }}");
@@ -146,22 +174,35 @@ pub fn write(data: &[f64], shape: &[usize], fortran_order: bool, dtype: Dtype) -
     let unpadded = 10 + header.len() + 1;
     header.push_str(&" ".repeat(unpadded.next_multiple_of(64) - unpadded));
     header.push('\n');
-    let mut out = Vec::with_capacity(10 + header.len() + data.len() * 8);
+    let mut out = Vec::with_capacity(10 + header.len() + data_len);
     out.extend_from_slice(b"\x93NUMPY\x01\x00");
     out.extend_from_slice(&(header.len() as u16).to_le_bytes());
     out.extend_from_slice(header.as_bytes());
-    for &x in data {
-        match dtype {
-            Dtype::F64 => out.extend_from_slice(&x.to_le_bytes()),
-            Dtype::F32 => out.extend_from_slice(&(x as f32).to_le_bytes()),
-        }
-    }
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn writes_unsigned_codes_of_every_width() {
+        for (bytes, descr) in [(1, "<u1"), (2, "<u2"), (4, "<u4"), (8, "<u8")] {
+            let max = u64::MAX >> (64 - 8 * bytes);
+            let codes = [0, 1, max / 3, max];
+            let out = write_unsigned(&codes, &[2, 2], bytes);
+            let len = u16::from_le_bytes([out[8], out[9]]) as usize;
+            let header = std::str::from_utf8(&out[10..10 + len]).unwrap();
+            assert!(header.contains(&format!("'descr': '{descr}'")), "{header}");
+            assert!(header.contains("'shape': (2, 2)") && header.ends_with('\n'));
+            assert_eq!((10 + len) % 64, 0);
+            let data: Vec<u64> = out[10 + len..]
+                .chunks(bytes)
+                .map(|c| c.iter().rev().fold(0, |v, &b| v << 8 | b as u64))
+                .collect();
+            assert_eq!(data, codes);
+        }
+    }
 
     #[test]
     fn round_trips_both_dtypes_and_shapes() {

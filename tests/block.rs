@@ -565,6 +565,53 @@ fn cli_quantize_writes_the_library_result_and_reports_errors() {
     assert_eq!(json["blocks"], 6); // 3 per row of 20 (8, 8, 4)
     let csv = std::fs::read_to_string(&codes).unwrap();
     assert_eq!(csv.lines().count(), 1 + 6);
+    // Codes as .npy: element codes in the input's shape, scale codes one per block, uint8.
+    let (codes_npy, scales_npy) = (dir.path().join("c.npy"), dir.path().join("s.npy"));
+    let o = run(&[
+        "quantize",
+        "nvfp4",
+        "--block",
+        "8",
+        "--codes",
+        codes_npy.to_str().unwrap(),
+        "--scale-codes",
+        scales_npy.to_str().unwrap(),
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let npy = |path: &std::path::Path| {
+        let bytes = std::fs::read(path).unwrap();
+        assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00");
+        let len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+        let header = String::from_utf8(bytes[10..10 + len].to_vec()).unwrap();
+        (header, bytes[10 + len..].to_vec())
+    };
+    let (header, data) = npy(&codes_npy);
+    assert!(
+        header.contains("'descr': '<u1'") && header.contains("'shape': (2, 20)"),
+        "{header}"
+    );
+    assert_eq!(block::Codes::U8(data), want.codes);
+    let (header, data) = npy(&scales_npy);
+    assert!(
+        header.contains("'descr': '<u1'") && header.contains("'shape': (2, 3)"),
+        "{header}"
+    );
+    assert_eq!(
+        data.iter().map(|&c| c as u64).collect::<Vec<_>>(),
+        want.scales
+    );
+    let o = run(&[
+        "quantize",
+        "nvfp4",
+        "--scale-codes",
+        "s.csv",
+        input.to_str().unwrap(),
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--scale-codes s.csv"));
     // Bad input: exit 2 with a message naming it.
     let o = run(&[
         "quantize",

@@ -117,7 +117,8 @@ impl Element {
         }
     }
 
-    fn width(&self) -> u32 {
+    /// Bits of an element code.
+    pub fn width(&self) -> u32 {
         match self {
             Element::Float(f) => f.width(),
             Element::Int { bits } => *bits,

@@ -50,9 +50,16 @@ pub struct QuantizeArgs {
     /// Randomized Hadamard transform over each block (power-of-two blocks tiling the rows).
     #[arg(long)]
     hadamard: bool,
-    /// Also write the codes as CSV: block, row, scale code and value, element codes (hex).
+    /// Also write the codes. To a .npy file: the element codes in the input's shape, as unsigned
+    /// integers of the element's width (uint8 for FP4 to FP8; integer elements as their two's
+    /// complement bits: `.view(np.int8)`). To any other file: CSV of block, row, scale code and
+    /// value, element codes (hex).
     #[arg(long)]
     codes: Option<PathBuf>,
+    /// Also write the scale codes to a .npy file, one per block: the input's shape with the last
+    /// axis replaced by its number of blocks (unsigned integers of the scale format's width).
+    #[arg(long)]
+    scale_codes: Option<PathBuf>,
     /// Print the statistics as one JSON object.
     #[arg(long)]
     json: bool,
@@ -173,6 +180,14 @@ fn write_array(path: &Path, data: &[f64], row: usize, shape: &[usize]) -> anyhow
 
 pub fn quantize(args: QuantizeArgs) -> anyhow::Result<ExitCode> {
     let bf = block_format(&args)?;
+    if let Some(path) = &args.scale_codes
+        && !is_npy(path)
+    {
+        bail!(
+            "--scale-codes {}: writes a .npy file (the CSV of --codes lists scale codes too)",
+            path.display()
+        );
+    }
     let n = args.files.len();
     let (input, output) = (Path::new(&args.files[n - 2]), Path::new(&args.files[n - 1]));
     let (data, row, shape) = read_array(input)?;
@@ -181,7 +196,20 @@ pub fn quantize(args: QuantizeArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("quantising {}", input.display()))?;
     write_array(output, &q.dequantized, row, &shape)?;
     if let Some(path) = &args.codes {
-        write_atomic(path, codes_csv(&bf, &q, data.len(), row).as_bytes())?;
+        let bytes = if is_npy(path) {
+            npy::write_unsigned(&q.codes.to_u64(), &shape, code_bytes(bf.elem.width()))
+        } else {
+            codes_csv(&bf, &q, data.len(), row).into_bytes()
+        };
+        write_atomic(path, &bytes)?;
+    }
+    if let Some(path) = &args.scale_codes {
+        let mut blocks_shape = shape.clone();
+        if let Some(last) = blocks_shape.last_mut() {
+            *last = row.div_ceil(bf.block);
+        }
+        let bytes = npy::write_unsigned(&q.scales, &blocks_shape, code_bytes(bf.scale.width()));
+        write_atomic(path, &bytes)?;
     }
     let st = block::error_stats(&data, &q.dequantized);
     let sat = q.saturated as f64 / data.len() as f64;
@@ -214,6 +242,11 @@ pub fn quantize(args: QuantizeArgs) -> anyhow::Result<ExitCode> {
         println!("saturated:       {:.6} ({} values)", sat, q.saturated);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Bytes per code of a format `width` bits wide in a `.npy` file: 1, 2, 4 or 8.
+fn code_bytes(width: u32) -> usize {
+    (width.div_ceil(8) as usize).next_power_of_two()
 }
 
 fn codes_csv(bf: &BlockFormat, q: &block::Quantized, len: usize, row: usize) -> String {
