@@ -46,13 +46,19 @@ pub enum Codes {
     U64(Vec<u64>),
 }
 
+/// Bytes of the narrowest of u8, u16, u32 and u64 that holds codes `width` bits wide: 1, 2, 4
+/// or 8.
+pub fn code_bytes(width: u32) -> usize {
+    (width.div_ceil(8) as usize).next_power_of_two()
+}
+
 impl Codes {
     /// `len` zero codes of elements `width` bits wide.
     pub fn zeros(width: u32, len: usize) -> Codes {
-        match width {
-            0..=8 => Codes::U8(vec![0; len]),
-            9..=16 => Codes::U16(vec![0; len]),
-            17..=32 => Codes::U32(vec![0; len]),
+        match code_bytes(width) {
+            1 => Codes::U8(vec![0; len]),
+            2 => Codes::U16(vec![0; len]),
+            4 => Codes::U32(vec![0; len]),
             _ => Codes::U64(vec![0; len]),
         }
     }
@@ -126,11 +132,6 @@ impl<'a> CodesMut<'a> {
             CodesMut::U32(s) => s.len(),
             CodesMut::U64(s) => s.len(),
         }
-    }
-
-    /// Whether there are no codes.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Bits of each code.

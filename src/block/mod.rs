@@ -38,7 +38,7 @@ use crate::format::{Format, Specials};
 use crate::mode::{Rounding, RoundingMode};
 use crate::rng;
 use codes::CodesMut;
-pub use codes::{Code, Codes};
+pub use codes::{Code, Codes, code_bytes};
 use engine::{Engine, UNSETTLED};
 use quotient::{FastFormat, round_quotient_with};
 use rayon::prelude::*;

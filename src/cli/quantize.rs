@@ -197,7 +197,11 @@ pub fn quantize(args: QuantizeArgs) -> anyhow::Result<ExitCode> {
     write_array(output, &q.dequantized, row, &shape)?;
     if let Some(path) = &args.codes {
         let bytes = if is_npy(path) {
-            npy::write_unsigned(&q.codes.to_u64(), &shape, code_bytes(bf.elem.width()))
+            npy::write_unsigned(
+                &q.codes.to_u64(),
+                &shape,
+                block::code_bytes(bf.elem.width()),
+            )
         } else {
             codes_csv(&bf, &q, data.len(), row).into_bytes()
         };
@@ -208,7 +212,11 @@ pub fn quantize(args: QuantizeArgs) -> anyhow::Result<ExitCode> {
         if let Some(last) = blocks_shape.last_mut() {
             *last = row.div_ceil(bf.block);
         }
-        let bytes = npy::write_unsigned(&q.scales, &blocks_shape, code_bytes(bf.scale.width()));
+        let bytes = npy::write_unsigned(
+            &q.scales,
+            &blocks_shape,
+            block::code_bytes(bf.scale.width()),
+        );
         write_atomic(path, &bytes)?;
     }
     let st = block::error_stats(&data, &q.dequantized);
@@ -242,11 +250,6 @@ pub fn quantize(args: QuantizeArgs) -> anyhow::Result<ExitCode> {
         println!("saturated:       {:.6} ({} values)", sat, q.saturated);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Bytes per code of a format `width` bits wide in a `.npy` file: 1, 2, 4 or 8.
-fn code_bytes(width: u32) -> usize {
-    (width.div_ceil(8) as usize).next_power_of_two()
 }
 
 fn codes_csv(bf: &BlockFormat, q: &block::Quantized, len: usize, row: usize) -> String {

@@ -4,11 +4,12 @@
 //! This module and `block::simd` (the same dispatch for block quantisation) hold the crate's
 //! only `unsafe` besides `fast::split`'s SSE2 intrinsics: calling a `#[target_feature]`
 //! function is unsafe because running instructions the CPU lacks is undefined behaviour. Each
-//! call below is guarded by `is_x86_feature_detected!` for exactly the features the callee enables. The
-//! loops themselves are safe code; the feature attributes only let the compiler vectorise them
-//! with per-lane variable shifts (AVX2) and 64-bit multiplies and masks (AVX-512), which the
-//! x86-64 baseline does not have (issue #4 measured a scalar e4m3 loop built for the baseline
-//! at 0.27× the copy speed, and at the copy's speed built for AVX-512).
+//! call below is guarded by `is_x86_feature_detected!` (through [`level`], read once) for
+//! exactly the features the callee enables. The loops themselves are safe code; the feature
+//! attributes only let the compiler vectorise them with per-lane variable shifts (AVX2) and
+//! 64-bit multiplies and masks (AVX-512), which the x86-64 baseline does not have (issue #4
+//! measured a scalar e4m3 loop built for the baseline at 0.27× the copy speed, and at the
+//! copy's speed built for AVX-512).
 #![allow(unsafe_code)]
 
 use super::Lane;
@@ -277,17 +278,17 @@ fn level() -> Isa {
     })
 }
 
-/// Whether the AVX-512 variants run: the CPU has every feature they enable, and
-/// `ANYFLOAT_ISA` allows them.
+/// Whether the AVX-512 variants run: the CPU has every feature they enable ([`level`] is at
+/// most what it has), and `ANYFLOAT_ISA` allows them.
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx512() -> bool {
-    level() >= Isa::Avx512 && x86::cpu_has_avx512()
+    level() >= Isa::Avx512
 }
 
 /// Whether the AVX2 variants run (see [`has_avx512`]).
 #[cfg(target_arch = "x86_64")]
 pub(crate) fn has_avx2() -> bool {
-    level() >= Isa::Avx2 && x86::cpu_has_avx2()
+    level() >= Isa::Avx2
 }
 
 /// The instruction set the loops run with: `avx512`, `avx2` or `baseline` (the best this CPU
