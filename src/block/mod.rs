@@ -8,10 +8,11 @@
 //! codes and the dequantised values.
 //!
 //! Every element is the rounding core's rounding of the exact quotient x / S (S = block scale ·
-//! tensor scale): the array engine's kernel rounds x·2^−k or x / S for whole tasks where that
-//! provably gives the same result (`engine`), the rest goes through
-//! [`quotient::round_quotient`]; both are tested bit for bit against the core. Element `i` of the input draws its random word from
-//! `rng::word(key, i)`, so results do not depend on threads or chunking.
+//! tensor scale): the array engine's kernel rounds x·2^−k or x / S for whole groups of blocks
+//! where that provably gives the same result (`engine`; under `rne`, f64 arithmetic itself,
+//! `rne`), the rest goes through [`quotient::round_quotient`]; all are tested bit for bit
+//! against the core. Element `i` of the input draws its random word from `rng::word(key, i)`,
+//! so results do not depend on threads or chunking.
 //!
 //! Special blocks (every rule):
 //! - all-zero block: the scale is the smallest power of two of the scale format (E8M0 0x00,
@@ -29,6 +30,7 @@ mod codes;
 mod engine;
 pub mod hadamard;
 pub mod quotient;
+mod rne;
 mod simd;
 
 use crate::codec;
@@ -42,6 +44,7 @@ pub use codes::{Code, Codes, code_bytes};
 use engine::{Engine, UNSETTLED};
 use quotient::{FastFormat, round_quotient_with};
 use rayon::prelude::*;
+use rne::Rne;
 use std::fmt;
 
 /// The element type of a block format.
@@ -448,6 +451,8 @@ struct Plan {
     elem_fast: FastFormat,
     /// The vectorised element path, where the element format allows it.
     engine: Option<Engine>,
+    /// Its direct path under `rne`, tried first for every group.
+    rne: Option<Rne>,
     elem_max: f64,
     elem_emax: i64,
     elem_values: Option<Vec<f64>>,
@@ -503,6 +508,11 @@ impl Plan {
             elem_fmt,
             elem_fast: FastFormat::new(&elem_fmt),
             engine: Engine::new(&elem_fmt, &bf.rounding).map(|e| e.for_element(&bf.elem)),
+            rne: Rne::new(
+                &bf.elem,
+                &bf.rounding,
+                Engine::new(&elem_fmt, &bf.rounding).is_some(),
+            ),
             elem_max: bf.elem.max(),
             elem_emax: elem_fmt.emax() as i64,
             elem_values: (bf.elem.width() <= 16).then(|| {
@@ -707,10 +717,12 @@ impl Plan {
 
     /// [`Plan::task`] through the element engine, a group of blocks (up to [`GROUP`] elements,
     /// or one larger block) at a time: pass 1 chooses each block's scale and writes its
-    /// quotients (and per element its scale and whether the quotient is exact) into buffers,
-    /// the kernel rounds the group into `deq` in one call, and pass 2 finishes the group with
-    /// [`Engine::finish`], then the blocks of NaN/Inf or zero scale, and the rare elements
-    /// `finish` leaves with [`Plan::settle`]. Inlined into [`simd::task`]'s per-CPU copies.
+    /// quotients (and per element its scale and whether the quotient is exact) into buffers;
+    /// pass 2 settles the group in one loop by the direct `rne` path ([`Rne::finish`]) where
+    /// it applies and can, else the kernel rounds the group into `deq` in one call and
+    /// [`Engine::finish`] finishes it; then the blocks of NaN/Inf or zero scale are filled in,
+    /// and the rare elements `finish` leaves go through [`Plan::settle`]. Inlined into
+    /// [`simd::task`]'s per-CPU copies.
     #[inline(always)]
     fn task_fast(&self, engine: &Engine, work: &[f64], t: Task<'_>) -> usize {
         let Task {
@@ -790,18 +802,19 @@ impl Plan {
         };
         let (key, g_lo, n) = (self.key, g.lo, g_hi - g.lo);
         let (codes, deq) = (&mut g.codes[..n], &mut deq[g_lo - start..g_hi - start]);
-        engine.round_into(key, g_lo as u64, &g.ys[..n], deq);
-        let (left, mut sat) = engine.finish(
-            &work[g_lo..g_hi],
-            &g.ys[..n],
-            &g.ss[..n],
-            &g.exact[..n],
-            g.all_exact,
-            deq,
-            codes,
-            key,
-            g_lo as u64,
-        );
+        let (xs, ys, ss, exact) = (&work[g_lo..g_hi], &g.ys[..n], &g.ss[..n], &g.exact[..n]);
+        // (A `match`, not `and_then`: the closure was not inlined into the per-CPU copies.)
+        let direct = match &self.rne {
+            Some(r) => r.finish(ys, ss, exact, g.all_exact, deq, codes),
+            None => None,
+        };
+        let (left, mut sat) = match direct {
+            Some(sat) => (false, sat),
+            None => {
+                engine.round_into(key, g_lo as u64, ys, deq);
+                engine.finish(xs, ys, ss, exact, g.all_exact, deq, codes, key, g_lo as u64)
+            }
+        };
         for (lo, hi, kind) in g.blocks.drain(..) {
             let (xs, o) = (&work[lo..hi], lo - g_lo..hi - g_lo);
             match kind {
@@ -1086,6 +1099,7 @@ fn quantize_with(
     let mut plan = Plan::new(bf, row_len, tensor, key);
     if !engine {
         plan.engine = None;
+        plan.rne = None;
     }
 
     // Block boundaries tile the array; group them into tasks of about 16k elements.

@@ -158,9 +158,17 @@ fn exact_log2_ratios() {
 
 #[test]
 fn every_preset_takes_the_vectorised_element_path() {
-    // The differential tests in tests/block.rs exercise the engine only where it exists.
+    // The differential tests in tests/block.rs exercise the engine only where it exists; its
+    // direct path under `rne`, every preset's default, where the element is a float.
     for (name, _, _) in PRESETS {
         let bf = BlockFormat::preset(name).unwrap();
+        assert_eq!(bf.rounding.mode, RoundingMode::NearestEven, "{name}");
+        let float = matches!(bf.elem, Element::Float(_));
+        assert_eq!(
+            rne::Rne::new(&bf.elem, &bf.rounding, true).is_some(),
+            float,
+            "{name}"
+        );
         for mode in modes() {
             let r = Rounding {
                 mode,
@@ -416,4 +424,78 @@ fn quantize_rows_into_checks_its_buffers_and_reuses_them() {
     );
     let q16 = quantize_rows(&bf16, &x, 80, 3).unwrap();
     assert!(matches!(q16.codes, Codes::U16(ref v) if v.len() == x.len()));
+}
+
+/// Blocks under the `nearest` rule with `exact` (binary64) scales, so that S = amax / max has
+/// a full significand: their largest value amax, the others x with an *inexact* f64 quotient
+/// x / S that lands exactly on a positive grid point or midpoint of the element format below
+/// its largest value (the exact quotient just off it, on either side), or else an f64
+/// neighbour of such a point times S: what the element paths' checks must hand to the exact
+/// quotient path. (With a scale of few significant bits, such as UE4M3's, an inexact quotient
+/// never lands on such a point.) Runs of 16 blocks (a group of the element paths, for blocks
+/// of 16) alternate between midpoints and grid points, so that a path that wrongly settles
+/// one kind is not hidden by the other sending the whole group to the exact path. Returns the
+/// blocks and how many inexact quotients land.
+fn quotients_on_the_grid(bf: &BlockFormat, seed: u64, n_blocks: usize) -> (Vec<f64>, usize) {
+    let max = bf.elem.max();
+    let mut grid: Vec<f64> = (0..1u64 << bf.elem.width())
+        .map(|c| bf.elem.value(c))
+        .filter(|v| v.is_finite() && *v > 0.0 && *v < max)
+        .collect();
+    grid.sort_by(f64::total_cmp);
+    let mids: Vec<f64> = grid.windows(2).map(|w| (w[0] + w[1]) / 2.0).collect();
+    let mut s = Stream::new(seed);
+    let (mut x, mut landed) = (Vec::new(), 0);
+    for b in 0..n_blocks {
+        let points = if (b / 16) % 2 == 0 { &mids } else { &grid };
+        let amax = (1.0 + s.next_f64()) * 2f64.powi((s.next_u64() % 9) as i32 - 4);
+        let scale = amax / max;
+        let pick = (s.next_u64() % bf.block as u64) as usize;
+        for j in 0..bf.block {
+            if j == pick {
+                x.push(amax);
+                continue;
+            }
+            let t = points[(s.next_u64() % points.len() as u64) as usize];
+            let sign = if s.next_u64() & 1 == 1 { -1.0 } else { 1.0 };
+            let x0 = (t * scale).to_bits();
+            let near = (0..=4u64)
+                .flat_map(|d| [x0 + d, x0 - d])
+                .map(f64::from_bits);
+            let mut on_point = near.filter(|&v| v / scale == t && (-t).mul_add(scale, v) != 0.0);
+            let v = match on_point.nth((s.next_u64() % 2) as usize) {
+                Some(v) => {
+                    landed += 1;
+                    v
+                }
+                None => f64::from_bits(x0 + s.next_u64() % 3 - 1),
+            };
+            x.push(sign * v);
+        }
+    }
+    (x, landed)
+}
+
+#[test]
+fn quotients_landing_on_grid_points_and_midpoints_go_to_the_exact_path() {
+    // E2M1 and E4M3 elements, in modes with every kind of check.
+    for (f, elem) in ["e2m1", "e4m3"].iter().enumerate() {
+        let bf = BlockFormat::new(
+            Element::parse(elem).unwrap(),
+            parse_scale("exact").unwrap(),
+            16,
+            ScaleRule::Nearest,
+        );
+        for (m, mode) in ["rne", "rna", "rtz", "rup", "sr", "sr:3"]
+            .iter()
+            .enumerate()
+        {
+            let mut bf = bf;
+            bf.rounding.mode = mode.parse().unwrap();
+            let seed = (f * 10 + m) as u64;
+            let (x, landed) = quotients_on_the_grid(&bf, seed, 400);
+            assert!(landed > x.len() / 4, "{bf}: {landed} of {}", x.len());
+            assert_fast_path_is_the_reference(&bf, &x, 4 * bf.block, seed);
+        }
+    }
 }

@@ -1,0 +1,171 @@
+//! The direct element path of block quantisation under `rne` with saturation, the default of
+//! every preset: a group's quotients rounded, encoded and dequantised in one loop of about
+//! thirty vector instructions per eight elements, where the general engine ([`super::engine`])
+//! spends about eighty over two passes (it serves every mode, overflow policy and element
+//! type). A group this path cannot settle in full goes to the general engine unchanged.
+//!
+//! Rounding happens in the FP unit: for a quotient y with |y| in binade e, the constant
+//! C = 2^(max(e, emin) + 52 − M) puts |y| + C where f64's step is the element grid's step, so
+//! f64's own rounding to nearest even rounds |y| to the grid with unbounded exponent (ties to
+//! even: C is an even multiple of the step; a carry into the next binade is exact), and
+//! (|y| + C) − C is exact. Below 2^emin, C = 2^(emin + 52 − M) gives the subnormal step. A
+//! rounded value above the element's largest is an overflow, which saturation turns into the
+//! largest. This needs f64 arithmetic rounded to nearest even without flush-to-zero, the
+//! environment Rust code runs in.
+//!
+//! Where the quotient q is inexact (x / S with a scale that is not a power of two), the exact
+//! quotient lies within one f64 ulp of q, on one side. Rounding to nearest then gives the same
+//! unless q is a midpoint of the grid (the grid's half step is a multiple of q's ulp, so
+//! nothing else lies between them): a group with a quotient on a midpoint goes to the general
+//! engine. Nothing else does:
+//! - an f64-subnormal (or vanished) quotient of a nonzero x, which the general engine must
+//!   leave to the exact path, rounds to ±0 here as its exact quotient does, since the path is
+//!   only taken where half the element's smallest subnormal is an f64 normal;
+//! - a quotient too large for C (|y| ≥ 2^(1023 − 52 + M), where |y| + C may round to Inf) is
+//!   far above the element's largest value, and the sum, Inf or not, compares above it: an
+//!   overflow, as it should be.
+
+use super::Element;
+use crate::fast::Kernel;
+use crate::mode::{Rounding, RoundingMode};
+
+const SIGN: u64 = 1 << 63;
+const EXP: u64 = 0x7FF << 52;
+const MANT: u64 = (1 << 52) - 1;
+/// 2^−53: C times this is half the grid step where C is formed.
+const HALF_ULP: f64 = f64::EPSILON / 2.0;
+
+/// The element format's constants for the direct path.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Rne {
+    /// Bits of 2^emin, the element's smallest normal value; as an exponent field it is the
+    /// smallest binade C is formed from.
+    min_normal: u64,
+    /// (52 − M) << 52: added to an exponent field, it multiplies by 2^(52 − M).
+    offset: u64,
+    /// The element's largest finite value.
+    max: f64,
+    /// 2^(M − emin): a subnormal value times this is its code.
+    sub_scale: f64,
+    /// 52 − M: a normal value's bits shifted right by this are its exponent field (f64 bias)
+    /// and mantissa ...
+    shift: u64,
+    /// ... minus this, (1023 − bias) · 2^M, its code.
+    rebias: u64,
+    /// The sign bit of the element's codes.
+    sign_bit: u64,
+}
+
+impl Rne {
+    /// The direct path for elements of type `elem` rounded with `rounding`, where it applies:
+    /// `rne` whose overflow gives the largest finite value, and a float element format that
+    /// the general engine takes (`engine`: precision ≤ 51, subnormals, the standard encoding),
+    /// signed and with −0.
+    pub(super) fn new(elem: &Element, rounding: &Rounding, engine: bool) -> Option<Rne> {
+        let Element::Float(fmt) = *elem else {
+            return None;
+        };
+        if !engine
+            || rounding.mode != RoundingMode::NearestEven
+            || !fmt.is_signed()
+            || !fmt.has_neg_zero()
+            // Half the smallest subnormal is an f64 normal: every f64-subnormal quotient
+            // rounds to ±0, as its exact quotient does (see the module docs).
+            || fmt.emin() - (fmt.man_bits() as i32) - 1 < -1022
+        {
+            return None;
+        }
+        let m = fmt.man_bits() as u64;
+        let max = crate::codec::to_f64(&fmt, fmt.max_finite(false));
+        // Overflow must give the largest finite value: saturation does, and so does the IEEE
+        // policy for a format without Inf and NaN.
+        let beyond = 2f64.powi(fmt.emax() + 1);
+        if Kernel::new(&fmt, rounding).ok()?.round_f64(beyond, 0) != max {
+            return None;
+        }
+        Some(Rne {
+            min_normal: 2f64.powi(fmt.emin()).to_bits(),
+            offset: (52 - m) << 52,
+            max,
+            sub_scale: 2f64.powi(m as i32 - fmt.emin()),
+            shift: 52 - m,
+            rebias: ((1023 - fmt.bias() as i64) as u64) << m,
+            sign_bit: fmt.sign_bit() as u64,
+        })
+    }
+
+    /// Settles a group of elements with quotients `ys` and scales `ss` (see
+    /// [`super::engine::Engine::finish`] for the arguments) into `codes` and `vs`: the number of
+    /// saturated elements, or `None` (with `codes` and `vs` holding anything) where a quotient
+    /// needs the general engine. One branch-free loop, so that it vectorises; elements of
+    /// blocks the caller finishes otherwise (NaN/Inf or zero scale) are settled with junk.
+    #[inline(always)]
+    pub(super) fn finish(
+        &self,
+        ys: &[f64],
+        ss: &[f64],
+        exact: &[u64],
+        all_exact: bool,
+        vs: &mut [f64],
+        codes: &mut [u64],
+    ) -> Option<usize> {
+        // A local copy keeps the constants in registers (see `Engine::finish`).
+        let r = &{ *self };
+        // One loop per case, the check of inexact quotients a constant inside it.
+        if all_exact {
+            r.finish_with::<false>(ys, ss, exact, vs, codes)
+        } else {
+            r.finish_with::<true>(ys, ss, exact, vs, codes)
+        }
+    }
+
+    #[inline(always)]
+    fn finish_with<const CHECK: bool>(
+        &self,
+        ys: &[f64],
+        ss: &[f64],
+        exact: &[u64],
+        vs: &mut [f64],
+        codes: &mut [u64],
+    ) -> Option<usize> {
+        let n = ys.len();
+        let (ys, ss, exact, vs, codes) = (
+            &ys[..n],
+            &ss[..n],
+            &exact[..n],
+            &mut vs[..n],
+            &mut codes[..n],
+        );
+        let (mut saturated, mut left) = (0u64, 0u64);
+        for j in 0..n {
+            let yb = ys[j].to_bits();
+            let a = yb & !SIGN;
+            let c = f64::from_bits((a & EXP).max(self.min_normal) + self.offset);
+            let abs = f64::from_bits(a);
+            let rounded = (abs + c) - c;
+            let over = rounded > self.max;
+            let t = rounded.min(self.max);
+            let tb = t.to_bits();
+            // The code: exponent and mantissa from the bits of a normal value; a subnormal's
+            // integer significand (< 2^51, exact) from the low bits of 2^52 + it.
+            const TWO52: f64 = (1u64 << 52) as f64;
+            let sub = (t * self.sub_scale + TWO52).to_bits() & MANT;
+            let normal = (tb >> self.shift).wrapping_sub(self.rebias);
+            let magnitude = if tb < self.min_normal { sub } else { normal };
+            let neg = ((yb as i64) >> 63) as u64;
+            codes[j] = magnitude | (self.sign_bit & neg);
+            vs[j] = f64::from_bits(tb | (yb & SIGN)) * ss[j];
+            saturated += over as u64;
+            // With CHECK, a division's quotient on a midpoint is left to the general engine,
+            // exact or not (the difference of two multiples of its ulp is exact). The rounding
+            // before saturation counts: a midpoint between the largest value and the next
+            // decides whether the element overflowed.
+            let leave = CHECK && {
+                let d = (abs - rounded).abs();
+                (exact[j] == 0) & (d == c * HALF_ULP)
+            };
+            left |= leave as u64;
+        }
+        (left == 0).then_some(saturated as usize)
+    }
+}
