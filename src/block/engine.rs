@@ -306,20 +306,6 @@ impl Engine {
         (rem != 0) & off
     }
 
-    /// The code of the exact quotient whose correctly rounded f64 value is `q`, rounded by a
-    /// deterministic rounding, where rounding `q` provably gives it (see the module docs):
-    /// the `nearest` scale rule's one rounding per block. `None` where the exact path must
-    /// decide.
-    #[inline]
-    pub(super) fn round_deterministic(&self, q: f64) -> Option<u64> {
-        debug_assert!(!self.kernel.rounding().mode.is_stochastic());
-        if !q.is_normal() || !self.rounds_like_exact(self.check, q, 0) {
-            return None;
-        }
-        let (v, _) = self.element(self.kernel.round_f64(q, 0));
-        (v.is_finite() && !(q < 0.0 && self.unsigned)).then(|| self.encode(v) as u64)
-    }
-
     /// The element code of the format code `fc` (two's complement for integer elements).
     #[inline(always)]
     fn code(&self, fc: u64) -> u64 {

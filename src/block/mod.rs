@@ -458,9 +458,9 @@ struct Plan {
     elem_values: Option<Vec<f64>>,
     scale_values: Option<Vec<f64>>,
     scale_fast: FastFormat,
-    /// The `nearest` rule's rounding of amax / (tensor scale · element max) through the array
-    /// engine's kernel, where the scale format allows it (the exact path decides the rest).
-    scale_engine: Option<Engine>,
+    /// The `nearest` rule's rounding of amax / (tensor scale · element max) in the FP unit,
+    /// where the scale format allows it (the exact path decides the rest).
+    scale_rne: Option<Rne>,
     scale_rounding: Rounding,
     even_fmt: Format,
     even_fast: FastFormat,
@@ -526,7 +526,11 @@ impl Plan {
                     .collect()
             }),
             scale_fast: FastFormat::new(s),
-            scale_engine: Engine::new(s, &scale_rounding),
+            scale_rne: Rne::for_format(
+                s,
+                &scale_rounding,
+                Engine::new(s, &scale_rounding).is_some(),
+            ),
             scale_rounding,
             even_fmt: even,
             even_fast: FastFormat::new(&even),
@@ -601,12 +605,10 @@ impl Plan {
             }
             ScaleRule::Nearest => {
                 let d = t * self.elem_max;
-                if let Some(code) = self
-                    .scale_engine
-                    .as_ref()
-                    .and_then(|e| e.round_deterministic(amax / d))
+                if let Some(r) = &self.scale_rne
+                    && let Some(scale) = r.round_scale(amax / d)
                 {
-                    return (code, self.scale_value(code));
+                    return scale;
                 }
                 let r = round_quotient_with(&self.scale_fast, amax, d, &self.scale_rounding, 0, 0);
                 let code = r.value as u64;

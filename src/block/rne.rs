@@ -27,6 +27,7 @@
 
 use super::Element;
 use crate::fast::Kernel;
+use crate::format::Format;
 use crate::mode::{Rounding, RoundingMode};
 
 const SIGN: u64 = 1 << 63;
@@ -35,7 +36,8 @@ const MANT: u64 = (1 << 52) - 1;
 /// 2^−53: C times this is half the grid step where C is formed.
 const HALF_ULP: f64 = f64::EPSILON / 2.0;
 
-/// The element format's constants for the direct path.
+/// A format's constants for the direct path (an element format's, or a `nearest` scale
+/// format's).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Rne {
     /// Bits of 2^emin, the element's smallest normal value; as an exponent field it is the
@@ -58,17 +60,22 @@ pub(super) struct Rne {
 
 impl Rne {
     /// The direct path for elements of type `elem` rounded with `rounding`, where it applies:
-    /// `rne` whose overflow gives the largest finite value, and a float element format that
-    /// the general engine takes (`engine`: precision ≤ 51, subnormals, the standard encoding),
-    /// signed and with −0.
+    /// see [`Rne::for_format`]; the element a float format, signed and with −0.
     pub(super) fn new(elem: &Element, rounding: &Rounding, engine: bool) -> Option<Rne> {
-        let Element::Float(fmt) = *elem else {
-            return None;
-        };
+        match *elem {
+            Element::Float(fmt) if fmt.is_signed() && fmt.has_neg_zero() => {
+                Rne::for_format(&fmt, rounding, engine)
+            }
+            _ => None,
+        }
+    }
+
+    /// The constants of `fmt` rounded with `rounding`, where the direct path applies: `rne`
+    /// whose overflow gives the largest finite value, and a format that the general engine
+    /// takes (`engine`: precision ≤ 51, subnormals, the standard encoding).
+    pub(super) fn for_format(fmt: &Format, rounding: &Rounding, engine: bool) -> Option<Rne> {
         if !engine
             || rounding.mode != RoundingMode::NearestEven
-            || !fmt.is_signed()
-            || !fmt.has_neg_zero()
             // Half the smallest subnormal is an f64 normal: every f64-subnormal quotient
             // rounds to ±0, as its exact quotient does (see the module docs).
             || fmt.emin() - (fmt.man_bits() as i32) - 1 < -1022
@@ -76,11 +83,11 @@ impl Rne {
             return None;
         }
         let m = fmt.man_bits() as u64;
-        let max = crate::codec::to_f64(&fmt, fmt.max_finite(false));
+        let max = crate::codec::to_f64(fmt, fmt.max_finite(false));
         // Overflow must give the largest finite value: saturation does, and so does the IEEE
         // policy for a format without Inf and NaN.
         let beyond = 2f64.powi(fmt.emax() + 1);
-        if Kernel::new(&fmt, rounding).ok()?.round_f64(beyond, 0) != max {
+        if Kernel::new(fmt, rounding).ok()?.round_f64(beyond, 0) != max {
             return None;
         }
         Some(Rne {
@@ -92,6 +99,42 @@ impl Rne {
             rebias: ((1023 - fmt.bias() as i64) as u64) << m,
             sign_bit: fmt.sign_bit() as u64,
         })
+    }
+
+    /// The magnitude with bits `a` (finite) rounded to the grid with unbounded exponent, and
+    /// the constant C it was rounded with.
+    #[inline(always)]
+    fn round_magnitude(&self, a: u64) -> (f64, f64) {
+        let c = f64::from_bits((a & EXP).max(self.min_normal) + self.offset);
+        ((f64::from_bits(a) + c) - c, c)
+    }
+
+    /// The code of a magnitude `t` of the format (at most its largest): exponent and mantissa
+    /// from the bits of a normal value; a subnormal's integer significand (< 2^51, exact) from
+    /// the low bits of 2^52 + it.
+    #[inline(always)]
+    fn magnitude_code(&self, t: f64) -> u64 {
+        const TWO52: f64 = (1u64 << 52) as f64;
+        let tb = t.to_bits();
+        let sub = (t * self.sub_scale + TWO52).to_bits() & MANT;
+        let normal = (tb >> self.shift).wrapping_sub(self.rebias);
+        if tb < self.min_normal { sub } else { normal }
+    }
+
+    /// The `nearest` scale rule's rounding of the quotient q = amax / d (positive) into the
+    /// scale format: its code and value, or `None` where the exact path must decide (q not
+    /// finite, or on a midpoint: see the module docs).
+    #[inline]
+    pub(super) fn round_scale(&self, q: f64) -> Option<(u64, f64)> {
+        if !(q > 0.0 && q < f64::INFINITY) {
+            return None;
+        }
+        let (rounded, c) = self.round_magnitude(q.to_bits());
+        if (q - rounded).abs() == c * HALF_ULP {
+            return None;
+        }
+        let t = rounded.min(self.max);
+        Some((self.magnitude_code(t), t))
     }
 
     /// Settles a group of elements with quotients `ys` and scales `ss` (see
@@ -140,28 +183,19 @@ impl Rne {
         for j in 0..n {
             let yb = ys[j].to_bits();
             let a = yb & !SIGN;
-            let c = f64::from_bits((a & EXP).max(self.min_normal) + self.offset);
-            let abs = f64::from_bits(a);
-            let rounded = (abs + c) - c;
+            let (rounded, c) = self.round_magnitude(a);
             let over = rounded > self.max;
             let t = rounded.min(self.max);
-            let tb = t.to_bits();
-            // The code: exponent and mantissa from the bits of a normal value; a subnormal's
-            // integer significand (< 2^51, exact) from the low bits of 2^52 + it.
-            const TWO52: f64 = (1u64 << 52) as f64;
-            let sub = (t * self.sub_scale + TWO52).to_bits() & MANT;
-            let normal = (tb >> self.shift).wrapping_sub(self.rebias);
-            let magnitude = if tb < self.min_normal { sub } else { normal };
             let neg = ((yb as i64) >> 63) as u64;
-            codes[j] = magnitude | (self.sign_bit & neg);
-            vs[j] = f64::from_bits(tb | (yb & SIGN)) * ss[j];
+            codes[j] = self.magnitude_code(t) | (self.sign_bit & neg);
+            vs[j] = f64::from_bits(t.to_bits() | (yb & SIGN)) * ss[j];
             saturated += over as u64;
             // With CHECK, a division's quotient on a midpoint is left to the general engine,
             // exact or not (the difference of two multiples of its ulp is exact). The rounding
             // before saturation counts: a midpoint between the largest value and the next
             // decides whether the element overflowed.
             let leave = CHECK && {
-                let d = (abs - rounded).abs();
+                let d = (f64::from_bits(a) - rounded).abs();
                 (exact[j] == 0) & (d == c * HALF_ULP)
             };
             left |= leave as u64;

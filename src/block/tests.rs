@@ -499,3 +499,46 @@ fn quotients_landing_on_grid_points_and_midpoints_go_to_the_exact_path() {
         }
     }
 }
+
+#[test]
+fn nearest_scales_landing_on_midpoints_go_to_the_exact_path() {
+    // amax / d (d = tensor scale · element max) lands on a midpoint of the scale format only
+    // if d · midpoint has more bits than f64: a scale format of 31 significant bits under a
+    // binary32 tensor scale. The first block holds the largest value G, which sets the tensor
+    // scale; every other block's largest value is an f64 neighbour of d · m, m a midpoint of
+    // the scale format, whose quotient by d is m but not exactly.
+    let mut bf = BlockFormat::new(
+        Element::parse("e2m1").unwrap(),
+        parse_scale("e5m30").unwrap(),
+        16,
+        ScaleRule::Nearest,
+    );
+    bf.tensor_scale = true;
+    let mut s = Stream::new(5);
+    let g = 3.0e6 * (1.0 + s.next_f64());
+    let mut x = vec![g];
+    x.resize(bf.block, 1.0);
+    let d = tensor_scale(&bf, &x) * bf.elem.max();
+    assert!(d != 1.0 * bf.elem.max(), "the tensor scale is 1");
+    let mut landed = 0;
+    for _ in 0..2000 {
+        let k = s.next_u64() >> 34;
+        let m = ((1u64 << 30) + k) as f64 + 0.5;
+        let m = m * 2f64.powi(-30 + (s.next_u64() % 8) as i32);
+        let x0 = (d * m).to_bits();
+        let amax = (0..=4u64)
+            .flat_map(|j| [x0 + j, x0 - j])
+            .map(f64::from_bits)
+            .find(|&v| v / d == m && (-m).mul_add(d, v) != 0.0);
+        landed += amax.is_some() as usize;
+        let amax = amax.unwrap_or(f64::from_bits(x0));
+        assert!(amax < g);
+        x.push(amax);
+        x.extend((1..bf.block).map(|_| amax * s.next_f64()));
+    }
+    assert!(landed > 500, "{landed} d={d:e} g={g}");
+    for mode in ["rne", "sr"] {
+        bf.rounding.mode = mode.parse().unwrap();
+        assert_fast_path_is_the_reference(&bf, &x, bf.block, 9);
+    }
+}
