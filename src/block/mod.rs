@@ -467,6 +467,11 @@ struct Plan {
     /// Powers of two of the scale format: exponents `pow2_lo..=pow2_lo + len − 1`, codes.
     pow2_lo: i64,
     pow2_codes: Vec<u64>,
+    /// ... and their values.
+    pow2_values: Vec<f64>,
+    /// The power-of-two rules' scale in a few integer operations, where it applies (see
+    /// [`Plan::pow2_rule_scale`]).
+    pow2_rule: Option<Pow2Rule>,
     tensor: f64,
     /// Entries per row of the input (blocks do not cross rows).
     row_len: usize,
@@ -486,11 +491,15 @@ impl Plan {
             } as i64,
             s.emax() as i64,
         );
-        let pow2_codes = (lo..=hi)
+        let pow2_codes: Vec<u64> = (lo..=hi)
             .map(|e| {
                 let x = crate::Exact::new(false, 1u32, e);
                 crate::round::round(s, &x, &Rounding::default(), &mut rng::NoRandom).value as u64
             })
+            .collect();
+        let pow2_values = pow2_codes
+            .iter()
+            .map(|&c| codec::to_f64(s, c as u128))
             .collect();
         let scale_rounding = Rounding::new(RoundingMode::NearestEven).saturating();
         let even = Format::new(
@@ -536,6 +545,8 @@ impl Plan {
             even_fast: FastFormat::new(&even),
             pow2_lo: lo,
             pow2_codes,
+            pow2_values,
+            pow2_rule: Pow2Rule::new(bf, tensor),
             tensor,
             row_len,
             key,
@@ -628,8 +639,30 @@ impl Plan {
             let code = bf.scale.default_nan().unwrap_or(bf.scale.max_finite(false)) as u64;
             return (code, None);
         }
-        let (code, sb) = self.block_scale(f64::from_bits(amax));
+        let fast = match &self.pow2_rule {
+            Some(r) => self.pow2_rule_scale(r, amax),
+            None => None,
+        };
+        let (code, sb) = match fast {
+            Some(scale) => scale,
+            None => self.block_scale(f64::from_bits(amax)),
+        };
         (code, Some(sb * self.tensor))
+    }
+
+    /// [`Plan::block_scale`] under the power-of-two rule `r` for an f64-normal `amax` (bits),
+    /// from its exponent field and mantissa bits (`None` for other values).
+    #[inline(always)]
+    fn pow2_rule_scale(&self, r: &Pow2Rule, amax: u64) -> Option<(u64, f64)> {
+        let (field, mant) = ((amax >> 52) as i64, amax & ((1 << 52) - 1));
+        if field == 0 {
+            return None;
+        }
+        // ⌊log2 amax⌋ = field − 1023; ⌈log2 (amax / b)⌉ adds one where amax's significand
+        // exceeds b's (see `log2_ceil_ratio`).
+        let e = field - r.field + (mant > r.mant) as i64 - r.emax;
+        let i = (e - self.pow2_lo).clamp(0, self.pow2_codes.len() as i64 - 1) as usize;
+        Some((self.pow2_codes[i], self.pow2_values[i]))
     }
 
     /// The blocks from block `b` on, in order: their element ranges `(lo, hi)`.
@@ -935,6 +968,46 @@ enum Kind {
     Scaled(f64),
 }
 
+/// The `floor`, `ceil` and `rceil` rules without a tensor scale as one formula on the bits of
+/// amax: 2^(⌊log2 amax⌋ − 1023 − `field` + [amax's mantissa bits > `mant`] − `emax`), clamped.
+#[derive(Clone, Copy, Debug)]
+struct Pow2Rule {
+    /// `floor`: 1023 and all ones (never exceeded); `ceil`: 1023 and 0; `rceil`: the exponent
+    /// field and mantissa bits of the element's largest value.
+    field: i64,
+    mant: u64,
+    /// `floor`, `ceil`: the element's largest exponent; `rceil`: 0.
+    emax: i64,
+}
+
+impl Pow2Rule {
+    fn new(bf: &BlockFormat, tensor: f64) -> Option<Pow2Rule> {
+        if tensor != 1.0 {
+            return None;
+        }
+        let emax = bf.elem.format().emax() as i64;
+        let max = bf.elem.max().to_bits();
+        match bf.rule {
+            ScaleRule::Floor => Some(Pow2Rule {
+                field: 1023,
+                mant: u64::MAX,
+                emax,
+            }),
+            ScaleRule::Ceil => Some(Pow2Rule {
+                field: 1023,
+                mant: 0,
+                emax,
+            }),
+            ScaleRule::Rceil => Some(Pow2Rule {
+                field: (max >> 52) as i64,
+                mant: max & ((1 << 52) - 1),
+                emax: 0,
+            }),
+            ScaleRule::Even | ScaleRule::Nearest => None,
+        }
+    }
+}
+
 /// 1/s when s is a positive power of two whose reciprocal is a normal f64 (then x · (1/s) is
 /// x / s exactly unless it is f64-subnormal).
 fn pow2_inverse(s: f64) -> Option<f64> {
@@ -1102,6 +1175,7 @@ fn quantize_with(
     if !engine {
         plan.engine = None;
         plan.rne = None;
+        plan.pow2_rule = None;
     }
 
     // Block boundaries tile the array; group them into tasks of about 16k elements.
