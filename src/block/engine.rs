@@ -149,6 +149,11 @@ impl Engine {
         })
     }
 
+    /// The kernel that rounds into the element format's wide twin.
+    pub(super) fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
     /// This engine for the element type `elem` (whose format it was built for): integer
     /// elements get two's complement codes and dequantise −0 as +0.
     pub(super) fn for_element(self, elem: &Element) -> Engine {

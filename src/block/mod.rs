@@ -32,6 +32,7 @@ pub mod hadamard;
 pub mod quotient;
 mod rne;
 mod simd;
+mod sr;
 
 use crate::codec;
 use crate::error::{Error, Result};
@@ -45,6 +46,7 @@ use engine::{Engine, UNSETTLED};
 use quotient::{FastFormat, round_quotient_with};
 use rayon::prelude::*;
 use rne::Rne;
+use sr::Sr;
 use std::fmt;
 
 /// The element type of a block format.
@@ -451,8 +453,9 @@ struct Plan {
     elem_fast: FastFormat,
     /// The vectorised element path, where the element format allows it.
     engine: Option<Engine>,
-    /// Its direct path under `rne`, tried first for every group.
+    /// Its direct paths under `rne` and exact `sr`, tried first for every group.
     rne: Option<Rne>,
+    sr: Option<Sr>,
     elem_max: f64,
     elem_emax: i64,
     elem_values: Option<Vec<f64>>,
@@ -497,6 +500,7 @@ impl Plan {
                 crate::round::round(s, &x, &Rounding::default(), &mut rng::NoRandom).value as u64
             })
             .collect();
+        let engine = Engine::new(&elem_fmt, &bf.rounding).map(|e| e.for_element(&bf.elem));
         let pow2_values = pow2_codes
             .iter()
             .map(|&c| codec::to_f64(s, c as u128))
@@ -516,12 +520,9 @@ impl Plan {
             bf: *bf,
             elem_fmt,
             elem_fast: FastFormat::new(&elem_fmt),
-            engine: Engine::new(&elem_fmt, &bf.rounding).map(|e| e.for_element(&bf.elem)),
-            rne: Rne::new(
-                &bf.elem,
-                &bf.rounding,
-                Engine::new(&elem_fmt, &bf.rounding).is_some(),
-            ),
+            rne: Rne::new(&bf.elem, &bf.rounding, engine.is_some()),
+            sr: Sr::new(&bf.elem, &bf.rounding, engine.as_ref()),
+            engine,
             elem_max: bf.elem.max(),
             elem_emax: elem_fmt.emax() as i64,
             elem_values: (bf.elem.width() <= 16).then(|| {
@@ -839,9 +840,10 @@ impl Plan {
         let (codes, deq) = (&mut g.codes[..n], &mut deq[g_lo - start..g_hi - start]);
         let (xs, ys, ss, exact) = (&work[g_lo..g_hi], &g.ys[..n], &g.ss[..n], &g.exact[..n]);
         // (A `match`, not `and_then`: the closure was not inlined into the per-CPU copies.)
-        let direct = match &self.rne {
-            Some(r) => r.finish(ys, ss, exact, g.all_exact, deq, codes),
-            None => None,
+        let direct = match (&self.rne, &self.sr) {
+            (Some(r), _) => r.finish(ys, ss, exact, g.all_exact, deq, codes),
+            (_, Some(r)) => r.finish(ys, ss, g.all_exact, deq, codes, key, g_lo as u64),
+            _ => None,
         };
         let (left, mut sat) = match direct {
             Some(sat) => (false, sat),
@@ -1175,6 +1177,7 @@ fn quantize_with(
     if !engine {
         plan.engine = None;
         plan.rne = None;
+        plan.sr = None;
         plan.pow2_rule = None;
     }
 

@@ -121,6 +121,18 @@ impl Rne {
         if tb < self.min_normal { sub } else { normal }
     }
 
+    /// The code and dequantised value of an element with scale `s` whose quotient has the
+    /// bits `yb` (for its sign) and whose magnitude rounded to the grid with unbounded exponent
+    /// is `rounded`, and whether it overflowed (then it saturates).
+    #[inline(always)]
+    pub(super) fn element(&self, yb: u64, rounded: f64, s: f64) -> (u64, f64, bool) {
+        let over = rounded > self.max;
+        let t = rounded.min(self.max);
+        let neg = ((yb as i64) >> 63) as u64;
+        let code = self.magnitude_code(t) | (self.sign_bit & neg);
+        (code, f64::from_bits(t.to_bits() | (yb & SIGN)) * s, over)
+    }
+
     /// The `nearest` scale rule's rounding of the quotient q = amax / d (positive) into the
     /// scale format: its code and value, or `None` where the exact path must decide (q not
     /// finite, or on a midpoint: see the module docs).
@@ -184,11 +196,8 @@ impl Rne {
             let yb = ys[j].to_bits();
             let a = yb & !SIGN;
             let (rounded, c) = self.round_magnitude(a);
-            let over = rounded > self.max;
-            let t = rounded.min(self.max);
-            let neg = ((yb as i64) >> 63) as u64;
-            codes[j] = self.magnitude_code(t) | (self.sign_bit & neg);
-            vs[j] = f64::from_bits(t.to_bits() | (yb & SIGN)) * ss[j];
+            let over;
+            (codes[j], vs[j], over) = self.element(yb, rounded, ss[j]);
             saturated += over as u64;
             // With CHECK, a division's quotient on a midpoint is left to the general engine,
             // exact or not (the difference of two multiples of its ulp is exact). The rounding

@@ -159,7 +159,7 @@ fn exact_log2_ratios() {
 #[test]
 fn every_preset_takes_the_vectorised_element_path() {
     // The differential tests in tests/block.rs exercise the engine only where it exists; its
-    // direct path under `rne`, every preset's default, where the element is a float.
+    // direct paths under `rne` (every preset's default) and `sr` where the element is a float.
     for (name, _, _) in PRESETS {
         let bf = BlockFormat::preset(name).unwrap();
         assert_eq!(bf.rounding.mode, RoundingMode::NearestEven, "{name}");
@@ -168,6 +168,16 @@ fn every_preset_takes_the_vectorised_element_path() {
             rne::Rne::new(&bf.elem, &bf.rounding, true).is_some(),
             float,
             "{name}"
+        );
+        let sr = Rounding {
+            mode: RoundingMode::Stochastic { bits: None },
+            ..bf.rounding
+        };
+        let engine = engine::Engine::new(&bf.elem.format(), &sr).map(|e| e.for_element(&bf.elem));
+        assert_eq!(
+            sr::Sr::new(&bf.elem, &sr, engine.as_ref()).is_some(),
+            float,
+            "{name} sr"
         );
         for mode in modes() {
             let r = Rounding {

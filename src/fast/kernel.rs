@@ -730,6 +730,33 @@ pub(super) fn finite_element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool)
     (pick(rare, b, signed_result(k, b, r)), rare)
 }
 
+impl Kernel {
+    /// Whether this kernel rounds by exact `sr` and has the finite tier: the condition of
+    /// [`Kernel::round_sr_finite`].
+    pub(crate) fn has_sr_finite(&self) -> bool {
+        self.has_finite_tier() && self.rounding.mode == (RoundingMode::Stochastic { bits: None })
+    }
+
+    /// The rounding of the finite f64 with bits `b`, random word `w`, where
+    /// [`Kernel::has_sr_finite`]: the bits of the result and whether the element is rare (the
+    /// word equals the remainder's first 64 bits and more follow: the core draws again, and
+    /// the result is `b`). For loops that fuse the rounding with work of their own (block
+    /// quantisation's direct `sr` path).
+    #[inline(always)]
+    pub(crate) fn round_sr_finite(&self, b: u64, w: u64) -> (u64, bool) {
+        debug_assert!(self.has_sr_finite());
+        finite_element::<Sr>(self, b, w)
+    }
+
+    /// [`Kernel::round_sr_finite`] of an ordinary `b` (see [`Ordinary::is_ordinary`]), which
+    /// is never rare: a few integer operations.
+    #[inline(always)]
+    pub(crate) fn round_sr_ordinary(&self, b: u64, w: u64) -> u64 {
+        debug_assert!(self.has_sr_finite() && self.ord.is_ordinary_bits(b));
+        ordinary_element::<Sr>(self, b, w)
+    }
+}
+
 /// [`finite_element`] under `rne` where the kernel [`Kernel::has_rne_shift`]: the normal
 /// range (and beyond: overflow) by the ordinary formula; below it, |x| + C − C with
 /// C = 2^(qlow + 52), two f64 operations. The sum lies in [C, 2C), where the f64 step is the
