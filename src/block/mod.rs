@@ -640,9 +640,13 @@ impl Plan {
             let code = bf.scale.default_nan().unwrap_or(bf.scale.max_finite(false)) as u64;
             return (code, None);
         }
-        let fast = match &self.pow2_rule {
-            Some(r) => self.pow2_rule_scale(r, amax),
-            None => None,
+        // The common rules inline, without the general rule's call (`None` where it decides).
+        let fast = match (&self.pow2_rule, &self.scale_rne) {
+            (Some(r), _) => self.pow2_rule_scale(r, amax),
+            (None, Some(r)) if self.bf.rule == ScaleRule::Nearest => {
+                r.round_scale(f64::from_bits(amax) / (self.tensor * self.elem_max))
+            }
+            _ => None,
         };
         let (code, sb) = match fast {
             Some(scale) => scale,

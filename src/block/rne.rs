@@ -136,7 +136,7 @@ impl Rne {
     /// The `nearest` scale rule's rounding of the quotient q = amax / d (positive) into the
     /// scale format: its code and value, or `None` where the exact path must decide (q not
     /// finite, or on a midpoint: see the module docs).
-    #[inline]
+    #[inline(always)]
     pub(super) fn round_scale(&self, q: f64) -> Option<(u64, f64)> {
         if !(q > 0.0 && q < f64::INFINITY) {
             return None;
