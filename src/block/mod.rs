@@ -10,7 +10,8 @@
 //! Every element is the rounding core's rounding of the exact quotient x / S (S = block scale ·
 //! tensor scale): the array engine's kernel rounds x·2^−k or x / S for whole groups of blocks
 //! where that provably gives the same result (`engine`; under `rne`, f64 arithmetic itself,
-//! `rne`), the rest goes through [`quotient::round_quotient`]; all are tested bit for bit
+//! `rne`; under `sr` with power-of-two scales, the kernel fused with the encoding, `sr`), the
+//! rest goes through [`quotient::round_quotient`]; all are tested bit for bit
 //! against the core. Element `i` of the input draws its random word from `rng::word(key, i)`,
 //! so results do not depend on threads or chunking.
 //!
@@ -758,8 +759,8 @@ impl Plan {
     /// [`Plan::task`] through the element engine, a group of blocks (up to [`GROUP`] elements,
     /// or one larger block) at a time: pass 1 chooses each block's scale and writes its
     /// quotients (and per element its scale and whether the quotient is exact) into buffers;
-    /// pass 2 settles the group in one loop by the direct `rne` path ([`Rne::finish`]) where
-    /// it applies and can, else the kernel rounds the group into `deq` in one call and
+    /// pass 2 settles the group in one loop by a direct path ([`Rne::finish`], [`Sr::finish`])
+    /// where one applies and can, else the kernel rounds the group into `deq` in one call and
     /// [`Engine::finish`] finishes it; then the blocks of NaN/Inf or zero scale are filled in,
     /// and the rare elements `finish` leaves go through [`Plan::settle`]. Inlined into
     /// [`simd::task`]'s per-CPU copies.
@@ -846,7 +847,7 @@ impl Plan {
         // (A `match`, not `and_then`: the closure was not inlined into the per-CPU copies.)
         let direct = match (&self.rne, &self.sr) {
             (Some(r), _) => r.finish(ys, ss, exact, g.all_exact, deq, codes),
-            (_, Some(r)) => r.finish(ys, ss, g.all_exact, deq, codes, key, g_lo as u64),
+            (_, Some(r)) => r.finish(xs, ys, ss, g.all_exact, deq, codes, key, g_lo as u64),
             _ => None,
         };
         let (left, mut sat) = match direct {
@@ -975,7 +976,8 @@ enum Kind {
 }
 
 /// The `floor`, `ceil` and `rceil` rules without a tensor scale as one formula on the bits of
-/// amax: 2^(⌊log2 amax⌋ − 1023 − `field` + [amax's mantissa bits > `mant`] − `emax`), clamped.
+/// amax: 2^(amax's exponent field − `field` + [amax's mantissa bits > `mant`] − `emax`),
+/// clamped.
 #[derive(Clone, Copy, Debug)]
 struct Pow2Rule {
     /// `floor`: 1023 and all ones (never exceeded); `ceil`: 1023 and 0; `rceil`: the exponent
@@ -1182,6 +1184,7 @@ fn quantize_with(
         plan.engine = None;
         plan.rne = None;
         plan.sr = None;
+        plan.scale_rne = None;
         plan.pow2_rule = None;
     }
 

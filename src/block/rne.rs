@@ -21,9 +21,11 @@
 //! - an f64-subnormal (or vanished) quotient of a nonzero x, which the general engine must
 //!   leave to the exact path, rounds to ±0 here as its exact quotient does, since the path is
 //!   only taken where half the element's smallest subnormal is an f64 normal;
-//! - a quotient too large for C (|y| ≥ 2^(1023 − 52 + M), where |y| + C may round to Inf) is
-//!   far above the element's largest value, and the sum, Inf or not, compares above it: an
-//!   overflow, as it should be.
+//! - C is capped at 2^1023 (from the binade of 2^(972 + M) on it would be Inf, and the
+//!   difference NaN, which a review found: the saturation count missed such elements). The
+//!   path is only taken where that binade lies above the element's largest value, so a
+//!   quotient there, rounded with the capped C (to a coarser grid, or to Inf where the sum
+//!   overflows), still compares above it: an overflow, as it should be.
 
 use super::Element;
 use crate::fast::Kernel;
@@ -40,12 +42,15 @@ const HALF_ULP: f64 = f64::EPSILON / 2.0;
 /// format's).
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Rne {
-    /// Bits of 2^emin, the element's smallest normal value; as an exponent field it is the
+    /// Bits of 2^emin, the format's smallest normal value; as an exponent field it is the
     /// smallest binade C is formed from.
     min_normal: u64,
     /// (52 − M) << 52: added to an exponent field, it multiplies by 2^(52 − M).
     offset: u64,
-    /// The element's largest finite value.
+    /// The largest exponent field C is formed from, so that C ≤ 2^1023 (beyond it, C would be
+    /// Inf, and (|y| + C) − C NaN).
+    top: u64,
+    /// The format's largest finite value.
     max: f64,
     /// 2^(M − emin): a subnormal value times this is its code.
     sub_scale: f64,
@@ -54,7 +59,7 @@ pub(super) struct Rne {
     shift: u64,
     /// ... minus this, (1023 − bias) · 2^M, its code.
     rebias: u64,
-    /// The sign bit of the element's codes.
+    /// The sign bit of the format's codes.
     sign_bit: u64,
 }
 
@@ -79,6 +84,9 @@ impl Rne {
             // Half the smallest subnormal is an f64 normal: every f64-subnormal quotient
             // rounds to ±0, as its exact quotient does (see the module docs).
             || fmt.emin() - (fmt.man_bits() as i32) - 1 < -1022
+            // C is finite up to the binade above the largest value: C's cap at 2^1023 only
+            // touches quotients beyond it.
+            || fmt.emax() + 1 + (52 - fmt.man_bits() as i32) > 1023
         {
             return None;
         }
@@ -93,6 +101,7 @@ impl Rne {
         Some(Rne {
             min_normal: 2f64.powi(fmt.emin()).to_bits(),
             offset: (52 - m) << 52,
+            top: (2046 - (52 - m)) << 52,
             max,
             sub_scale: 2f64.powi(m as i32 - fmt.emin()),
             shift: 52 - m,
@@ -102,10 +111,11 @@ impl Rne {
     }
 
     /// The magnitude with bits `a` (finite) rounded to the grid with unbounded exponent, and
-    /// the constant C it was rounded with.
+    /// the constant C it was rounded with (at most 2^1023: see the module docs).
     #[inline(always)]
     fn round_magnitude(&self, a: u64) -> (f64, f64) {
-        let c = f64::from_bits((a & EXP).max(self.min_normal) + self.offset);
+        let field = (a & EXP).max(self.min_normal).min(self.top);
+        let c = f64::from_bits(field + self.offset);
         ((f64::from_bits(a) + c) - c, c)
     }
 

@@ -4,9 +4,9 @@
 //! every quotient of the group is ordinary, else its finite tier), then the element's
 //! overflow, code and dequantised value as on the `rne` path, in one loop with the random word
 //! drawn once, where the general engine ([`super::engine`]) spends two passes and checks that
-//! only inexact quotients need. A group with a division quotient, or with an element whose
-//! word ties the remainder's first 64 bits while more bits follow (the core then draws again),
-//! goes to the general engine.
+//! only inexact quotients need. A group with a division quotient, an f64-subnormal (or
+//! vanished) quotient of a nonzero x, or an element whose word ties the remainder's first 64
+//! bits while more bits follow (the core then draws again), goes to the general engine.
 
 use super::Element;
 use super::engine::Engine;
@@ -16,6 +16,8 @@ use crate::mode::{Rounding, RoundingMode};
 use crate::rng;
 
 const SIGN: u64 = 1 << 63;
+/// Bits of f64's smallest normal, 2^−1022.
+const MIN_NORMAL: u64 = 1 << 52;
 
 /// The direct `sr` path's kernel and the element format's constants.
 #[derive(Clone, Copy, Debug)]
@@ -55,6 +57,7 @@ impl Sr {
     #[allow(clippy::too_many_arguments)]
     pub(super) fn finish(
         &self,
+        xs: &[f64],
         ys: &[f64],
         ss: &[f64],
         all_exact: bool,
@@ -72,15 +75,17 @@ impl Sr {
         // ordinary rounding, a few integer operations; else the finite tier (E2M1's).
         let ord = sr.kernel.ordinary();
         if ys.iter().fold(true, |all, y| all & ord.is_ordinary(*y)) {
-            sr.finish_with::<true>(ys, ss, vs, codes, key, first)
+            sr.finish_with::<true>(xs, ys, ss, vs, codes, key, first)
         } else {
-            sr.finish_with::<false>(ys, ss, vs, codes, key, first)
+            sr.finish_with::<false>(xs, ys, ss, vs, codes, key, first)
         }
     }
 
     #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     fn finish_with<const ORDINARY: bool>(
         &self,
+        xs: &[f64],
         ys: &[f64],
         ss: &[f64],
         vs: &mut [f64],
@@ -88,23 +93,25 @@ impl Sr {
         key: u64,
         first: u64,
     ) -> Option<usize> {
-        let sr = self;
-        let n = ys.len();
-        let (ss, vs, codes) = (&ss[..n], &mut vs[..n], &mut codes[..n]);
+        let n = xs.len();
+        let (ys, ss, vs, codes) = (&ys[..n], &ss[..n], &mut vs[..n], &mut codes[..n]);
         let state = rng::state(key, first);
         let (mut saturated, mut left) = (0u64, 0u64);
         for j in 0..n {
             let yb = ys[j].to_bits();
             let w = rng::mix(rng::advance(state, j as u64));
             let (u, rare) = if ORDINARY {
-                (sr.kernel.round_sr_ordinary(yb, w), false)
+                (self.kernel.round_sr_ordinary(yb, w), false)
             } else {
-                sr.kernel.round_sr_finite(yb, w)
+                self.kernel.round_sr_finite(yb, w)
             };
             let over;
-            (codes[j], vs[j], over) = sr.element.element(yb, f64::from_bits(u & !SIGN), ss[j]);
+            (codes[j], vs[j], over) = self.element.element(yb, f64::from_bits(u & !SIGN), ss[j]);
             saturated += over as u64;
-            left |= rare as u64;
+            // An f64-subnormal (or vanished) quotient of a nonzero x is not the exact quotient,
+            // and unlike `rne`, `sr` can tell: the general engine leaves it to the exact path.
+            let tiny = (yb & !SIGN < MIN_NORMAL) & (xs[j].to_bits() & !SIGN != 0);
+            left |= (rare | tiny) as u64;
         }
         (left == 0).then_some(saturated as usize)
     }

@@ -215,7 +215,7 @@ fn mixed_blocks(seed: u64, n_blocks: usize, block: usize) -> Vec<f64> {
                 4 if j == pick => [f64::INFINITY, f64::NEG_INFINITY][j % 2],
                 3 | 4 => g,
                 5 => g * [1e-310, 5e-324, 1e-300, 1.0][j % 4],
-                6 => g * 2f64.powi(1000 + (j % 23) as i32),
+                6 => g * 2f64.powi(960 + (j % 63) as i32),
                 7 => g * 2f64.powi(-1000 - (j % 50) as i32),
                 8 if j == pick => 6.0 * mag,
                 8 => g * mag * 1e-9,
