@@ -570,13 +570,14 @@ impl Plan {
     }
 
     /// The power-of-two scale 2^e clamped into the scale format: (code, value).
+    #[inline(always)]
     fn pow2_scale(&self, e: i64) -> (u64, f64) {
         let i = (e - self.pow2_lo).clamp(0, self.pow2_codes.len() as i64 - 1) as usize;
-        let code = self.pow2_codes[i];
-        (code, self.scale_value(code))
+        (self.pow2_codes[i], self.pow2_values[i])
     }
 
-    /// The scale of a block with largest magnitude `amax` (finite): (code, value).
+    /// The scale of a block with largest magnitude `amax` (finite): (code, value). The general
+    /// rule, for what [`Plan::scale_of_max`]'s inline paths leave.
     fn block_scale(&self, amax: f64) -> (u64, f64) {
         let bf = &self.bf;
         if amax == 0.0 {
@@ -617,12 +618,8 @@ impl Plan {
                 self.pow2_scale(field - 1023 + ea - et - self.elem_emax)
             }
             ScaleRule::Nearest => {
+                // (The FP-unit rounding, `scale_rne`, was tried inline in `scale_of_max`.)
                 let d = t * self.elem_max;
-                if let Some(r) = &self.scale_rne
-                    && let Some(scale) = r.round_scale(amax / d)
-                {
-                    return scale;
-                }
                 let r = round_quotient_with(&self.scale_fast, amax, d, &self.scale_rounding, 0, 0);
                 let code = r.value as u64;
                 (code, self.scale_value(code))
@@ -666,9 +663,7 @@ impl Plan {
         }
         // ⌊log2 amax⌋ = field − 1023; ⌈log2 (amax / b)⌉ adds one where amax's significand
         // exceeds b's (see `log2_ceil_ratio`).
-        let e = field - r.field + (mant > r.mant) as i64 - r.emax;
-        let i = (e - self.pow2_lo).clamp(0, self.pow2_codes.len() as i64 - 1) as usize;
-        Some((self.pow2_codes[i], self.pow2_values[i]))
+        Some(self.pow2_scale(field - r.field + (mant > r.mant) as i64 - r.emax))
     }
 
     /// The blocks from block `b` on, in order: their element ranges `(lo, hi)`.
