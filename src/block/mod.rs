@@ -785,39 +785,54 @@ impl Plan {
                 sat += self.flush(engine, work, start, &mut g, &mut codes, deq);
                 g.lo = lo;
             }
-            let xs = &work[lo..hi];
-            let o = lo - g.lo..hi - g.lo;
-            let (code, s) = self.scale_of(xs);
-            *sc = code;
-            let kind = match s {
-                Some(s) if s != 0.0 => match pow2_inverse(s) {
-                    Some(r) => {
-                        lanes(xs, &mut g.ys[o.clone()], |x| x * r);
-                        // (`exact` is only read once a block of the group is not.)
-                        if !g.all_exact {
-                            g.exact[o.clone()].fill(u64::MAX);
-                        }
-                        Kind::Scaled(s)
-                    }
-                    None => {
-                        lanes(xs, &mut g.ys[o.clone()], |x| x / s);
-                        if g.all_exact {
-                            g.exact[..o.start].fill(u64::MAX);
-                            g.all_exact = false;
-                        }
-                        g.exact[o.clone()].fill(0);
-                        Kind::Scaled(s)
-                    }
-                },
-                _ => {
-                    g.ys[o.clone()].fill(0.0);
-                    Kind::Special(s)
-                }
+            // NVFP4's blocks of 16 with a length the compiler knows: their loops unrolled
+            // into a few vector instructions (with the runtime length, they ran in the 4-lane
+            // epilogues of loops vectorised for 32; a known 32, MX's size, compiled into a
+            // tangle of permutes).
+            *sc = if hi - lo == 16 {
+                self.prepare(&work[lo..lo + 16], lo, &mut g)
+            } else {
+                self.prepare(&work[lo..hi], lo, &mut g)
             };
-            g.ss[o].fill(s.unwrap_or(1.0));
-            g.blocks.push((lo, hi, kind));
         }
         sat + self.flush(engine, work, start, &mut g, &mut codes, deq)
+    }
+
+    /// Pass 1 for the block `xs` (first element `lo`) of the group `g`: chooses its scale,
+    /// writes its quotients, scales and exactness into `g`'s buffers and appends it to `g`'s
+    /// blocks. Returns the scale's code.
+    #[inline(always)]
+    fn prepare(&self, xs: &[f64], lo: usize, g: &mut Group) -> u64 {
+        let o = lo - g.lo..lo - g.lo + xs.len();
+        let (code, s) = self.scale_of(xs);
+        let kind = match s {
+            Some(s) if s != 0.0 => match pow2_inverse(s) {
+                Some(r) => {
+                    lanes(xs, &mut g.ys[o.clone()], |x| x * r);
+                    // (`exact` is only read once a block of the group is not.)
+                    if !g.all_exact {
+                        g.exact[o.clone()].fill(u64::MAX);
+                    }
+                    Kind::Scaled(s)
+                }
+                None => {
+                    lanes(xs, &mut g.ys[o.clone()], |x| x / s);
+                    if g.all_exact {
+                        g.exact[..o.start].fill(u64::MAX);
+                        g.all_exact = false;
+                    }
+                    g.exact[o.clone()].fill(0);
+                    Kind::Scaled(s)
+                }
+            },
+            _ => {
+                g.ys[o.clone()].fill(0.0);
+                Kind::Special(s)
+            }
+        };
+        g.ss[o].fill(s.unwrap_or(1.0));
+        g.blocks.push((lo, lo + xs.len(), kind));
+        code
     }
 
     /// Rounds and finishes the blocks of the group `g`, stores their codes into `out` (the
@@ -938,9 +953,10 @@ struct Group {
     all_exact: bool,
 }
 
-/// Lanes of the tensor scale's maximum, which runs outside the per-CPU task copies: independent
-/// per-lane maxima over chunks of this many elements vectorise even for the baseline.
-const LANES: usize = 8;
+/// Lanes of the tensor scale's maximum: independent per-lane maxima over chunks of this many
+/// elements vectorise even for the baseline, four AVX-512 vectors whose dependency chains
+/// overlap (with one, each vector waited for the last: 7 % of an in-cache NVFP4 quantisation).
+const LANES: usize = 32;
 
 /// `out[i] = f(xs[i])`. A flat loop: written over chunks of 8, the loop vectoriser took the
 /// chunks as its lanes and compiled each of their 8 positions to a gather and a scatter.
@@ -1248,27 +1264,10 @@ fn quantize_with(
 /// "global encode scale" inverted); 1 when the array has no finite nonzero value or the
 /// quotient leaves binary32's normal range.
 fn tensor_scale(bf: &BlockFormat, data: &[f64]) -> f64 {
-    // A maximum does not depend on the order: reduce over chunks in parallel. Magnitude bits
-    // below Inf's are the finite values, ordered as the values.
+    // A maximum does not depend on the order: reduce over chunks in parallel.
     let amax = data
         .par_chunks(1 << 14)
-        .map(|c| {
-            // Lane-wise maxima over chunks of 8 (f64 compares and selects vectorise on every
-            // x86-64); a NaN or Inf never passes `a > m && a < ∞`.
-            let (chunks, tail) = c.as_chunks::<LANES>();
-            let mut m = [0.0f64; LANES];
-            let step = |m: f64, x: f64| {
-                let a = x.abs();
-                if a > m && a < f64::INFINITY { a } else { m }
-            };
-            for ch in chunks {
-                for (m, &x) in m.iter_mut().zip(ch) {
-                    *m = step(*m, x);
-                }
-            }
-            let m = m.into_iter().fold(0.0, f64::max);
-            tail.iter().fold(m, |m, &x| step(m, x))
-        })
+        .map(simd::max_finite_abs)
         .reduce(|| 0.0, f64::max);
     let smax = codec::to_f64(&bf.scale, bf.scale.max_finite(false));
     let d = smax * bf.elem.max();
@@ -1283,6 +1282,28 @@ fn tensor_scale(bf: &BlockFormat, data: &[f64]) -> f64 {
     } else {
         1.0
     }
+}
+
+/// The largest finite magnitude in `xs` (0 if none), as lane-wise maxima over chunks of
+/// [`LANES`] (f64 compares and selects, which vectorise on every x86-64; a NaN or Inf counts as
+/// 0). Inlined into [`simd::max_finite_abs`]'s per-CPU copies.
+#[inline(always)]
+fn max_finite_abs(xs: &[f64]) -> f64 {
+    let (chunks, tail) = xs.as_chunks::<LANES>();
+    let mut m = [0.0f64; LANES];
+    // Only the last select depends on the previous maximum.
+    let step = |m: f64, x: f64| {
+        let a = x.abs();
+        let a = if a < f64::INFINITY { a } else { 0.0 };
+        if a > m { a } else { m }
+    };
+    for ch in chunks {
+        for (m, &x) in m.iter_mut().zip(ch) {
+            *m = step(*m, x);
+        }
+    }
+    let m = m.into_iter().fold(0.0, f64::max);
+    tail.iter().fold(m, |m, &x| step(m, x))
 }
 
 #[cfg(test)]

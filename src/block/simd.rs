@@ -13,7 +13,7 @@
 #![allow(unsafe_code)]
 
 use super::engine::Engine;
-use super::{Plan, Task};
+use super::{Plan, Task, max_finite_abs as max_portable};
 
 /// [`Plan::task_fast`] compiled for the best instruction set of this CPU.
 pub(super) fn task(plan: &Plan, engine: &Engine, work: &[f64], t: Task<'_>) -> usize {
@@ -31,6 +31,23 @@ pub(super) fn task(plan: &Plan, engine: &Engine, work: &[f64], t: Task<'_>) -> u
     plan.task_fast(engine, work, t)
 }
 
+/// [`super::max_finite_abs`] compiled for the best instruction set of this CPU (built for the
+/// baseline it runs on two lanes: 12 % of an in-cache NVFP4 quantisation with one thread).
+pub(super) fn max_finite_abs(xs: &[f64]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if x86::has_avx512() {
+            // SAFETY: the CPU has every feature `x86::max_avx512` enables (checked just above).
+            return unsafe { x86::max_avx512(xs) };
+        }
+        if x86::has_avx2() {
+            // SAFETY: the CPU has every feature `x86::max_avx2` enables (checked just above).
+            return unsafe { x86::max_avx2(xs) };
+        }
+    }
+    max_portable(xs)
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::*;
@@ -44,5 +61,15 @@ mod x86 {
     #[target_feature(enable = "avx2,bmi2")]
     pub fn avx2(plan: &Plan, engine: &Engine, work: &[f64], t: Task<'_>) -> usize {
         plan.task_fast(engine, work, t)
+    }
+
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+    pub fn max_avx512(xs: &[f64]) -> f64 {
+        max_portable(xs)
+    }
+
+    #[target_feature(enable = "avx2,bmi2")]
+    pub fn max_avx2(xs: &[f64]) -> f64 {
+        max_portable(xs)
     }
 }

@@ -552,3 +552,38 @@ fn nearest_scales_landing_on_midpoints_go_to_the_exact_path() {
         assert_fast_path_is_the_reference(&bf, &x, bf.block, 9);
     }
 }
+
+#[test]
+fn the_tensor_maximum_is_the_largest_finite_magnitude() {
+    // Lengths around the lane count (tails of every length), specials anywhere; against a
+    // plain fold, both the portable loop and this CPU's copy.
+    let mut s = Stream::new(11);
+    let specials = [
+        f64::NAN,
+        -f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        5e-324,
+    ];
+    for len in (0..=2 * LANES + 3).chain([1000, 4099]) {
+        for trial in 0..4 {
+            let mut xs: Vec<f64> = (0..len)
+                .map(|_| s.next_normal() * 2f64.powi((s.next_u64() % 40) as i32 - 20))
+                .collect();
+            for _ in 0..trial * 3 {
+                if len > 0 {
+                    let i = (s.next_u64() % len as u64) as usize;
+                    xs[i] = specials[(s.next_u64() % specials.len() as u64) as usize];
+                }
+            }
+            let want = xs
+                .iter()
+                .filter(|x| x.is_finite())
+                .fold(0.0, |m: f64, x| m.max(x.abs()));
+            let ctx = format!("length {len}, trial {trial}");
+            assert_eq!(max_finite_abs(&xs).to_bits(), want.to_bits(), "{ctx}");
+            assert_eq!(simd::max_finite_abs(&xs).to_bits(), want.to_bits(), "{ctx}");
+        }
+    }
+}
