@@ -71,15 +71,31 @@ fn block<M: Mode, T: Lane, const BLOCK: usize>(
             }
             return false;
         }
-        for (j, (x, y)) in src.iter().zip(dst.iter_mut()).enumerate() {
-            let (bits, r) = finite_element::<M>(k, x.to_f64_bits(), word(j));
-            *y = T::from_f64_bits(bits);
-            rare |= r;
-        }
-        return rare;
+        return if k.zero_keeps_sign() {
+            finite_block::<M, T, true>(k, &word, src, dst)
+        } else {
+            finite_block::<M, T, false>(k, &word, src, dst)
+        };
     }
     for (j, (x, y)) in src.iter().zip(dst.iter_mut()).enumerate() {
         let (bits, r) = element::<M>(k, x.to_f64_bits(), word(j));
+        *y = T::from_f64_bits(bits);
+        rare |= r;
+    }
+    rare
+}
+
+/// A block of finite elements by [`finite_element`]; whether any was rare.
+#[inline(always)]
+fn finite_block<M: Mode, T: Lane, const ZERO_SIGNED: bool>(
+    k: &Kernel,
+    word: &impl Fn(usize) -> u64,
+    src: &[T],
+    dst: &mut [T],
+) -> bool {
+    let mut rare = false;
+    for (j, (x, y)) in src.iter().zip(dst.iter_mut()).enumerate() {
+        let (bits, r) = finite_element::<M, ZERO_SIGNED>(k, x.to_f64_bits(), word(j));
         *y = T::from_f64_bits(bits);
         rare |= r;
     }

@@ -238,6 +238,13 @@ impl Kernel {
         self.finite_tier
     }
 
+    /// Whether rounding to zero gives zero with the input's sign (every format with −0; not
+    /// `fnuz` and the P3109 formats, whose negative values round to +0).
+    #[inline(always)]
+    pub(super) fn zero_keeps_sign(&self) -> bool {
+        self.rounded_zero == [0, SIGN]
+    }
+
     /// Whether finite values round by [`rne_finite_element`] under `rne`: the finite tier, in a
     /// format with subnormals whose grid step below the normal range, 2^qlow, is at most 2^−52
     /// of its smallest normal value (precision ≤ 52).
@@ -596,10 +603,10 @@ impl Mode for Sr {
         // The remainder's first 64 bits, rem · 2^(64 − d): one of the two shifts (the other
         // count wraps above 63, giving 0); with d = 0 both give 0 = rem.
         let window = shl_or_zero(rem, 64u64.wrapping_sub(d)) | shr_or_zero(rem, d.wrapping_sub(64));
-        (
-            (rem != 0) & (w < window),
-            (rem != 0) & (w == window) & (d > 64),
-        )
+        // No test of rem ≠ 0 (two instructions of the finite tier's ~50, which is compute-bound
+        // on wide data): a zero remainder has a zero window, which no word is below; and where
+        // a word of 0 meets it with d > 64, calling the element rare only sends it to the core.
+        (w < window, (w == window) & (d > 64))
     }
 }
 
@@ -685,13 +692,19 @@ fn low_bits(d: u64) -> u64 {
 
 /// The result for the input bits `b` from its rounded magnitude `r`: `r` with `b`'s sign, or
 /// the format's rounding to zero or overflow for that sign — the special cases every element
-/// function has.
+/// function has. With `ZERO_SIGNED` (only where [`Kernel::zero_keeps_sign`]) the rounding to
+/// zero is r = 0 with `b`'s sign and needs no select of its own.
 #[inline(always)]
-fn signed_result(k: &Kernel, b: u64, r: u64) -> u64 {
+fn signed_result<const ZERO_SIGNED: bool>(k: &Kernel, b: u64, r: u64) -> u64 {
     let neg = b & SIGN != 0;
     // Per-sign constants by select, not by index (an index would be a gather).
     let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
-    let y = pick(r == 0, signed(k.rounded_zero), r | (b & SIGN));
+    let y = r | (b & SIGN);
+    let y = if ZERO_SIGNED {
+        y
+    } else {
+        pick(r == 0, signed(k.rounded_zero), y)
+    };
     pick(r > k.ord.max, signed(k.overflow), y)
 }
 
@@ -711,7 +724,7 @@ pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
     let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
     // (Below the smallest value of a format without zero, `r` is at most 2^emin, never an
     // overflow: the two cases exclude each other, so their order does not matter.)
-    let mut y = signed_result(k, b, r);
+    let mut y = signed_result::<false>(k, b, r);
     y = pick(a < k.below_smallest, signed(k.smallest), y);
     y = pick(neg & (k.unsigned != 0), k.invalid, y);
     y = pick(a == 0, signed(k.input_zero), y);
@@ -723,11 +736,17 @@ pub(super) fn element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
 /// [`element`] for a finite `b` where the kernel [`Kernel::has_finite_tier`]: a signed format
 /// with zero, whose rounding of ±0 is the rounding to zero. Of the special cases only
 /// rounding to zero and overflow remain, two selects where [`element`] has seven (for wide
-/// data in a small-range format most blocks are neither ordinary nor hold NaN or Inf).
+/// data in a small-range format most blocks are neither ordinary nor hold NaN or Inf), one with
+/// `ZERO_SIGNED` where [`Kernel::zero_keeps_sign`] (the tier is compute-bound: each vector
+/// instruction is about 2 % of its time).
 #[inline(always)]
-pub(super) fn finite_element<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
+pub(super) fn finite_element<M: Mode, const ZERO_SIGNED: bool>(
+    k: &Kernel,
+    b: u64,
+    w: u64,
+) -> (u64, bool) {
     let (r, rare) = magnitude::<M>(k, b, w);
-    (pick(rare, b, signed_result(k, b, r)), rare)
+    (pick(rare, b, signed_result::<ZERO_SIGNED>(k, b, r)), rare)
 }
 
 impl Kernel {
@@ -745,7 +764,7 @@ impl Kernel {
     #[inline(always)]
     pub(crate) fn round_sr_finite(&self, b: u64, w: u64) -> (u64, bool) {
         debug_assert!(self.has_sr_finite());
-        finite_element::<Sr>(self, b, w)
+        finite_element::<Sr, false>(self, b, w)
     }
 
     /// [`Kernel::round_sr_finite`] of an ordinary `b` (see [`Ordinary::is_ordinary`]), which
@@ -774,7 +793,7 @@ pub(super) fn rne_finite_element(k: &Kernel, b: u64) -> u64 {
     // A mask, not `pick`: with a select the compiler moved the f64 arithmetic into a branch
     // per element, and the loop no longer vectorised.
     let sub = ((a < k.ord.range.min_normal) as u64).wrapping_neg();
-    signed_result(k, b, (below & sub) | (normal & !sub))
+    signed_result::<false>(k, b, (below & sub) | (normal & !sub))
 }
 
 #[cfg(test)]
@@ -856,6 +875,7 @@ mod tests {
         ];
         let mut s = Stream::new(9);
         let (mut with, mut without, mut with_shift) = (0, 0, 0);
+        let (mut signed_zero_kernels, mut with_signed_zero) = (0, 0);
         for name in names {
             let fmt = Format::parse(name).unwrap();
             for mode in modes {
@@ -869,6 +889,7 @@ mod tests {
                         continue;
                     }
                     with += 1;
+                    signed_zero_kernels += k.zero_keeps_sign() as usize;
                     let min = f64::from_bits(k.ord.range.min_normal);
                     let max = f64::from_bits(k.ord.max);
                     let step = f64::from_bits(k.step);
@@ -896,11 +917,16 @@ mod tests {
                     }
                     for x in xs.iter().filter(|x| x.is_finite()).flat_map(|&x| [x, -x]) {
                         let (b, w) = (x.to_bits(), s.next_u64());
-                        let (general, tier) = with_mode!(rounding.mode, M => (
+                        let (general, tier, signed) = with_mode!(rounding.mode, M => (
                             element::<M>(&k, b, w),
-                            finite_element::<M>(&k, b, w),
+                            finite_element::<M, false>(&k, b, w),
+                            finite_element::<M, true>(&k, b, w),
                         ));
                         assert_eq!(tier, general, "{name} {rounding:?}: {x:e} word {w:#x}");
+                        if k.zero_keeps_sign() {
+                            assert_eq!(signed, general, "{name} {rounding:?}: {x:e} (±0)");
+                            with_signed_zero += 1;
+                        }
                         if rounding.mode == RoundingMode::NearestEven && k.has_rne_shift() {
                             let shifted = rne_finite_element(&k, b);
                             assert_eq!(shifted, general.0, "{name} {rounding:?}: {x:e} (rne)");
@@ -914,5 +940,8 @@ mod tests {
         // rne shift every one of them under rne (two overflow policies, both signs).
         assert_eq!((with, without), (10 * 18, 2 * 18));
         assert!(with_shift > 10 * 2 * 2 * 40_000, "{with_shift}");
+        // Rounding to zero keeps the sign in all but the two `fnuz` formats.
+        assert_eq!(signed_zero_kernels, 8 * 18);
+        assert!(with_signed_zero > 8 * 18 * 40_000, "{with_signed_zero}");
     }
 }
