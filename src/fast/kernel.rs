@@ -757,14 +757,17 @@ impl Kernel {
     }
 
     /// The rounding of the finite f64 with bits `b`, random word `w`, where
-    /// [`Kernel::has_sr_finite`]: the bits of the result and whether the element is rare (the
-    /// word equals the remainder's first 64 bits and more follow: the core draws again, and
-    /// the result is `b`). For loops that fuse the rounding with work of their own (block
-    /// quantisation's direct `sr` path).
+    /// [`Kernel::has_sr_finite`]: the magnitude bits of the result and whether the element is
+    /// rare (the word equals the remainder's first 64 bits and more follow: the core draws
+    /// again, and the result is |b|). For loops that fuse the rounding with work of their own
+    /// (block quantisation's direct `sr` path).
     #[inline(always)]
     pub(crate) fn round_sr_finite(&self, b: u64, w: u64) -> (u64, bool) {
         debug_assert!(self.has_sr_finite());
-        finite_element::<Sr, false>(self, b, w)
+        // Without its sign, rounding to zero is +0 in every format with the finite tier, so
+        // the variant without a select for it serves them all.
+        let (r, rare) = finite_element::<Sr, true>(self, b, w);
+        (r & !SIGN, rare)
     }
 
     /// [`Kernel::round_sr_finite`] of an ordinary `b` (see [`Ordinary::is_ordinary`]), which
