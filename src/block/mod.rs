@@ -465,6 +465,8 @@ struct Plan {
     /// The `nearest` rule's rounding of amax / (tensor scale · element max) in the FP unit,
     /// where the scale format allows it (the exact path decides the rest).
     scale_rne: Option<Rne>,
+    /// fl(1 / (tensor scale · element max)), for `scale_rne`.
+    scale_inv: f64,
     scale_rounding: Rounding,
     even_fmt: Format,
     even_fast: FastFormat,
@@ -542,6 +544,7 @@ impl Plan {
                 &scale_rounding,
                 Engine::new(s, &scale_rounding).is_some(),
             ),
+            scale_inv: 1.0 / (tensor * bf.elem.max()),
             scale_rounding,
             even_fmt: even,
             even_fast: FastFormat::new(&even),
@@ -618,7 +621,7 @@ impl Plan {
                 self.pow2_scale(field - 1023 + ea - et - self.elem_emax)
             }
             ScaleRule::Nearest => {
-                // (The FP-unit rounding, `scale_rne`, was tried inline in `scale_of_max`.)
+                // (The FP-unit rounding, `scale_rne`, was tried inline in `scale_of`.)
                 let d = t * self.elem_max;
                 let r = round_quotient_with(&self.scale_fast, amax, d, &self.scale_rounding, 0, 0);
                 let code = r.value as u64;
@@ -642,7 +645,7 @@ impl Plan {
         let fast = match (&self.pow2_rule, &self.scale_rne) {
             (Some(r), _) => self.pow2_rule_scale(r, amax),
             (None, Some(r)) if self.bf.rule == ScaleRule::Nearest => {
-                r.round_scale(f64::from_bits(amax) / (self.tensor * self.elem_max))
+                r.round_scale(f64::from_bits(amax), self.scale_inv)
             }
             _ => None,
         };

@@ -37,6 +37,9 @@ const EXP: u64 = 0x7FF << 52;
 const MANT: u64 = (1 << 52) - 1;
 /// 2^−53: C times this is half the grid step where C is formed.
 const HALF_ULP: f64 = f64::EPSILON / 2.0;
+/// 2^−51: a `nearest` scale quotient by multiplication is this close to a midpoint (relative)
+/// before the exact path decides it (see [`Rne::round_scale`]).
+const SCALE_MARGIN: f64 = f64::EPSILON * 2.0;
 
 /// A format's constants for the direct path (an element format's, or a `nearest` scale
 /// format's).
@@ -143,16 +146,24 @@ impl Rne {
         (code, f64::from_bits(t.to_bits() | (yb & SIGN)) * s, over)
     }
 
-    /// The `nearest` scale rule's rounding of the quotient q = amax / d (positive) into the
-    /// scale format: its code and value, or `None` where the exact path must decide (q not
-    /// finite, or on a midpoint: see the module docs).
+    /// The `nearest` scale rule's rounding of the quotient amax / d (positive) into the scale
+    /// format, from `inv` = fl(1/d): its code and value, or `None` where the exact path must
+    /// decide. The product q = amax · inv is within 2^−52·q of the quotient (two roundings of
+    /// at most 2^−53 each), so both round alike unless a midpoint of the grid lies within that
+    /// margin of q (then `None`, the rare case). One multiply, where the division took 13
+    /// cycles on each block's dependency chain and the divider its quotients need.
     #[inline(always)]
-    pub(super) fn round_scale(&self, q: f64) -> Option<(u64, f64)> {
-        if !(q > 0.0 && q < f64::INFINITY) {
+    pub(super) fn round_scale(&self, amax: f64, inv: f64) -> Option<(u64, f64)> {
+        let q = amax * inv;
+        // (Below f64's normal range the product's error is not relative.)
+        if !(f64::MIN_POSITIVE..f64::INFINITY).contains(&q) {
             return None;
         }
         let (rounded, c) = self.round_magnitude(q.to_bits());
-        if (q - rounded).abs() == c * HALF_ULP {
+        // |q − rounded| ≤ half the step c·2^−52 of q's binade, and the nearest midpoint is that
+        // half step from `rounded` (or farther, where `rounded` is a power of two above q's
+        // binade); 2^−51·q covers the margin with room for the subtraction's own rounding.
+        if c * HALF_ULP - (q - rounded).abs() <= q * SCALE_MARGIN {
             return None;
         }
         let t = rounded.min(self.max);

@@ -516,7 +516,11 @@ fn nearest_scales_landing_on_midpoints_go_to_the_exact_path() {
     // if d · midpoint has more bits than f64: a scale format of 31 significant bits under a
     // binary32 tensor scale. The first block holds the largest value G, which sets the tensor
     // scale; every other block's largest value is an f64 neighbour of d · m, m a midpoint of
-    // the scale format, whose quotient by d is m but not exactly.
+    // the scale format, whose quotient by d is m but not exactly — and then blocks with the
+    // other neighbours, whose quotients lie a few ulps beside m, where the fast path's
+    // amax · fl(1/d) must round as the quotient. (It is within about an ulp of it, so it
+    // could only cross m by landing on m, which its margin sends to the exact path; the
+    // margin of 2^−51 keeps that true with room to spare, so no data here can show it.)
     let mut bf = BlockFormat::new(
         Element::parse("e2m1").unwrap(),
         parse_scale("e5m30").unwrap(),
@@ -542,9 +546,14 @@ fn nearest_scales_landing_on_midpoints_go_to_the_exact_path() {
             .find(|&v| v / d == m && (-m).mul_add(d, v) != 0.0);
         landed += amax.is_some() as usize;
         let amax = amax.unwrap_or(f64::from_bits(x0));
-        assert!(amax < g);
-        x.push(amax);
-        x.extend((1..bf.block).map(|_| amax * s.next_f64()));
+        for amax in [amax]
+            .into_iter()
+            .chain((0..=4u64).map(|j| f64::from_bits(x0 + j - 2)))
+        {
+            assert!(amax < g);
+            x.push(amax);
+            x.extend((1..bf.block).map(|_| amax * s.next_f64()));
+        }
     }
     assert!(landed > 500, "{landed} d={d:e} g={g}");
     for mode in ["rne", "sr"] {
