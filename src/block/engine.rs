@@ -298,15 +298,7 @@ impl Engine {
             Check::Nearest => (d > 63) | (rem != 1u64 << (d.clamp(1, 64) - 1)),
             Check::Inside => true,
             Check::Bits(r) => (d > r) & (rem & ((1u64 << d.saturating_sub(r).min(63)) - 1) != 0),
-            Check::Word => {
-                let dd = d.clamp(1, 63);
-                let (window, margin) = if d >= 64 {
-                    (rem >> (d - 64).min(63), 2)
-                } else {
-                    (rem << (64 - dd), 1u64 << (64 - dd))
-                };
-                w.abs_diff(window) > margin
-            }
+            Check::Word => return word_decides(&self.kernel, q, w),
         };
         (rem != 0) & off
     }
@@ -336,6 +328,23 @@ impl Engine {
         let zero = self.neg_zero & sign_mask(b);
         (if a == 0 { zero } else { code }) as u128
     }
+}
+
+/// Whether exact `sr` with the word `w` rounds the correctly rounded inexact quotient `q` (a
+/// normal f64) of `kernel`'s grid as it rounds the exact quotient, which lies within one ulp of
+/// q: q is strictly inside a grid interval and w is more than an ulp's worth from the first 64
+/// bits of q's remainder (an ulp is 2^(64 − d) of them; 2 where d ≥ 64, for the truncation).
+/// Branch-free; shift counts are clamped where the result does not matter.
+#[inline(always)]
+pub(super) fn word_decides(kernel: &Kernel, q: f64, w: u64) -> bool {
+    let (rem, d) = kernel.remainder(q);
+    let dd = d.clamp(1, 63);
+    let (window, margin) = if d >= 64 {
+        (rem >> (d - 64).min(63), 2)
+    } else {
+        (rem << (64 - dd), 1u64 << (64 - dd))
+    };
+    (rem != 0) & (w.abs_diff(window) > margin)
 }
 
 /// All ones if the f64 bits `b` are negative, else 0. Per-sign constants are picked with it by

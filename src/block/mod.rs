@@ -860,7 +860,7 @@ impl Plan {
         // (A `match`, not `and_then`: the closure was not inlined into the per-CPU copies.)
         let direct = match (&self.rne, &self.sr) {
             (Some(r), _) => r.finish(ys, ss, exact, g.all_exact, deq, codes),
-            (_, Some(r)) => r.finish(xs, ys, ss, g.all_exact, deq, codes, key, g_lo as u64),
+            (_, Some(r)) => r.finish(xs, ys, ss, exact, g.all_exact, deq, codes, key, g_lo as u64),
             _ => None,
         };
         let (left, mut sat) = match direct {

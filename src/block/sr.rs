@@ -1,15 +1,18 @@
-//! The direct element path of block quantisation under exact `sr`, for groups whose quotients
-//! are all x·2^−k (power-of-two scales: the MX presets): the array kernel's stochastic
-//! rounding of each quotient into the element format's wide twin (its ordinary formula where
-//! every quotient of the group is ordinary, else its finite tier), then the element's
-//! overflow, code and dequantised value as on the `rne` path, in one loop with the random word
-//! drawn once, where the general engine ([`super::engine`]) spends two passes and checks that
-//! only inexact quotients need. A group with a division quotient, an f64-subnormal (or
-//! vanished) quotient of a nonzero x, or an element whose word ties the remainder's first 64
-//! bits while more bits follow (the core then draws again), goes to the general engine.
+//! The direct element path of block quantisation under exact `sr`: the array kernel's
+//! stochastic rounding of each quotient into the element format's wide twin (its ordinary
+//! formula where every quotient of the group is ordinary, else its finite tier), then the
+//! element's overflow, code and dequantised value as on the `rne` path, in one loop with the
+//! random word drawn once, where the general engine ([`super::engine`]) spends two passes.
+//! Quotients x / S by a scale that is not a power of two (NVFP4's) are correctly rounded f64s
+//! within an ulp of the exact quotient: they round alike when the word is more than an ulp's
+//! worth from the remainder's first 64 bits ([`word_decides`], the general engine's check;
+//! otherwise, with probability about 2^−50 for E2M1, the group goes to the general engine). A
+//! group with a quotient that fails it, an f64-subnormal (or vanished) quotient of a nonzero x,
+//! or an element whose word ties the remainder's first 64 bits while more bits follow (the core
+//! then draws again), goes to the general engine.
 
 use super::Element;
-use super::engine::Engine;
+use super::engine::{Engine, word_decides};
 use super::rne::Rne;
 use crate::fast::Kernel;
 use crate::mode::{Rounding, RoundingMode};
@@ -60,41 +63,52 @@ impl Sr {
         xs: &[f64],
         ys: &[f64],
         ss: &[f64],
+        exact: &[u64],
         all_exact: bool,
         vs: &mut [f64],
         codes: &mut [u64],
         key: u64,
         first: u64,
     ) -> Option<usize> {
-        if !all_exact {
-            return None;
-        }
         // A local copy keeps the constants in registers (see `Engine::finish`).
         let sr = &{ *self };
         // Where every quotient is ordinary (an E4M3 or wider element's usual group), the
-        // ordinary rounding, a few integer operations; else the finite tier (E2M1's).
+        // ordinary rounding, a few integer operations; else the finite tier (E2M1's). One loop
+        // per case, the check of inexact quotients a constant inside it.
         let ord = sr.kernel.ordinary();
-        if ys.iter().fold(true, |all, y| all & ord.is_ordinary(*y)) {
-            sr.finish_with::<true>(xs, ys, ss, vs, codes, key, first)
-        } else {
-            sr.finish_with::<false>(xs, ys, ss, vs, codes, key, first)
+        let ordinary = ys.iter().fold(true, |all, y| all & ord.is_ordinary(*y));
+        let args = (xs, ys, ss, exact, vs, codes, key, first);
+        match (ordinary, all_exact) {
+            (true, true) => sr.finish_with::<true, false>(args),
+            (true, false) => sr.finish_with::<true, true>(args),
+            (false, true) => sr.finish_with::<false, false>(args),
+            (false, false) => sr.finish_with::<false, true>(args),
         }
     }
 
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    fn finish_with<const ORDINARY: bool>(
+    #[allow(clippy::type_complexity)]
+    fn finish_with<const ORDINARY: bool, const CHECK: bool>(
         &self,
-        xs: &[f64],
-        ys: &[f64],
-        ss: &[f64],
-        vs: &mut [f64],
-        codes: &mut [u64],
-        key: u64,
-        first: u64,
+        (xs, ys, ss, exact, vs, codes, key, first): (
+            &[f64],
+            &[f64],
+            &[f64],
+            &[u64],
+            &mut [f64],
+            &mut [u64],
+            u64,
+            u64,
+        ),
     ) -> Option<usize> {
         let n = xs.len();
-        let (ys, ss, vs, codes) = (&ys[..n], &ss[..n], &mut vs[..n], &mut codes[..n]);
+        let (ys, ss, exact, vs, codes) = (
+            &ys[..n],
+            &ss[..n],
+            &exact[..n],
+            &mut vs[..n],
+            &mut codes[..n],
+        );
         let state = rng::state(key, first);
         let (mut saturated, mut left) = (0u64, 0u64);
         for j in 0..n {
@@ -110,8 +124,12 @@ impl Sr {
             saturated += over as u64;
             // An f64-subnormal (or vanished) quotient of a nonzero x is not the exact quotient,
             // and unlike `rne`, `sr` can tell: the general engine leaves it to the exact path.
-            let tiny = (yb & !SIGN < MIN_NORMAL) & (xs[j].to_bits() & !SIGN != 0);
-            left |= (rare | tiny) as u64;
+            let x_zero = xs[j].to_bits() & !SIGN == 0;
+            let tiny = (yb & !SIGN < MIN_NORMAL) & !x_zero;
+            // With CHECK, a division's quotient must round as the exact quotient would.
+            let undecided =
+                CHECK && (exact[j] == 0) & !x_zero & !word_decides(&self.kernel, ys[j], w);
+            left |= (rare | tiny | undecided) as u64;
         }
         (left == 0).then_some(saturated as usize)
     }

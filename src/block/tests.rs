@@ -596,3 +596,38 @@ fn the_tensor_maximum_is_the_largest_finite_magnitude() {
         }
     }
 }
+
+#[test]
+fn sr_quotients_whose_word_meets_their_remainder_go_to_the_exact_path() {
+    // E2M1 elements under a binary64 scale amax / 6 (not a power of two: division
+    // quotients), exact `sr`. Every element but the block maximum gets a quotient y in [1, 1.5)
+    // whose remainder's first 64 bits lie within an ulp's worth (2^13) below its own random
+    // word, so that the exact quotient, within an ulp of y, may round the other way: both
+    // element paths must leave it to the exact path (with the direct path's word check
+    // removed, elements here came out differently).
+    let mut bf = BlockFormat::new(
+        Element::parse("e2m1").unwrap(),
+        parse_scale("exact").unwrap(),
+        16,
+        ScaleRule::Nearest,
+    );
+    bf.rounding.mode = RoundingMode::Stochastic { bits: None };
+    let key = 21;
+    let mut s = Stream::new(4);
+    let mut x = Vec::new();
+    for _ in 0..300 {
+        let amax = (1.0 + s.next_f64()) * 2f64.powi((s.next_u64() % 9) as i32 - 4);
+        let scale = amax / bf.elem.max();
+        for j in 0..bf.block {
+            if j == 0 {
+                x.push(amax);
+                continue;
+            }
+            let w = rng::word(key, x.len() as u64);
+            let y = 1.0 + (w >> 13) as f64 * f64::EPSILON;
+            let sign = if s.next_u64() & 1 == 1 { -1.0 } else { 1.0 };
+            x.push(sign * y * scale);
+        }
+    }
+    assert!(assert_fast_path_is_the_reference(&bf, &x, bf.block, key) > x.len() / 2);
+}
