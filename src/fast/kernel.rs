@@ -506,15 +506,14 @@ pub(super) trait Mode {
     const RANDOM: bool;
     /// Whether the mode is `rne`, the rounding of f64 arithmetic (see [`rne_finite_element`]).
     const NEAREST_EVEN: bool = false;
-    /// Whether [`Mode::away`] takes the whole significand for the remainder and ignores `low`
-    /// (see [`magnitude`]).
+    /// Whether [`Mode::away`] ignores its `low` (see [`magnitude`]).
     const KEPT_MASK_ONLY: bool = false;
-    /// Given the remainder `rem` (the low `d` bits of the significand; with
-    /// [`Mode::KEPT_MASK_ONLY`] the significand itself), `low` = [`low_bits`]`(d)`,
+    /// Given the significand `sig` (at least its low `d` bits, the remainder; the modes but
+    /// exact `sr` take `sig & low`), `low` = [`low_bits`]`(d)`,
     /// the parity of the kept part, the sign and the random word: whether to round away, and
     /// whether the element is rare (only exact `sr`: the first word equals the remainder's first
     /// 64 bits and more bits follow, so the core draws again).
-    fn away(k: &Ordinary, rem: u64, d: u64, low: u64, odd: bool, neg: bool, w: u64)
+    fn away(k: &Ordinary, sig: u64, d: u64, low: u64, odd: bool, neg: bool, w: u64)
     -> (bool, bool);
 
     /// The rounding of an ordinary element with bits `b` (see [`ordinary_element`]), as
@@ -522,8 +521,7 @@ pub(super) trait Mode {
     #[inline(always)]
     fn ordinary(k: &Ordinary, b: u64, w: u64) -> u64 {
         let low = (1u64 << k.s0) - 1;
-        let rem = if Self::KEPT_MASK_ONLY { b } else { b & low };
-        let (away, _) = Self::away(k, rem, k.s0, low, kept_is_odd(k, b), b & SIGN != 0, w);
+        let (away, _) = Self::away(k, b, k.s0, low, kept_is_odd(k, b), b & SIGN != 0, w);
         (b & !low) + ((away as u64) << k.s0)
     }
 }
@@ -540,13 +538,14 @@ macro_rules! deterministic {
             #[inline(always)]
             fn away(
                 _: &Ordinary,
-                $rem: u64,
+                sig: u64,
                 _: u64,
                 low: u64,
                 $odd: bool,
                 $neg: bool,
                 _: u64,
             ) -> (bool, bool) {
+                let $rem = sig & low;
                 // 2^(d − 1) for 1 ≤ d ≤ 63, 2^63 above (the remainder is then below 2^53); 1 for
                 // d = 0 (the remainder is then 0).
                 let $half = (low >> 1) + 1;
@@ -606,8 +605,8 @@ impl Mode for Sr {
     #[inline(always)]
     fn away(_: &Ordinary, sig: u64, d: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
         // The remainder's first 64 bits, rem · 2^(64 − d): one of the two shifts (the other
-        // count wraps above 63, giving 0); with d = 0 both give 0 = rem. From the significand,
-        // not the remainder: the left shift drops the kept bits, and for d > 64 there are none
+        // count wraps above 63, giving 0); with d = 0 both give 0 = rem. From `sig`, not the
+        // remainder: the left shift drops the kept bits, and for d > 64 they are the remainder
         // (sig < 2^53); so the dropped bits' mask is not needed (three instructions).
         let window = shl_or_zero(sig, 64u64.wrapping_sub(d)) | shr_or_zero(sig, d.wrapping_sub(64));
         // No test of rem ≠ 0 (two instructions of the finite tier's ~50, which is compute-bound
@@ -622,8 +621,8 @@ pub(super) struct SrBits;
 impl Mode for SrBits {
     const RANDOM: bool = true;
     #[inline(always)]
-    fn away(k: &Ordinary, rem: u64, d: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
-        let r = k.r;
+    fn away(k: &Ordinary, sig: u64, d: u64, low: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
+        let (r, rem) = (k.r, sig & low);
         // rem · 2^(r − d), as in `Sr::away`.
         let top = shr_or_zero(rem, d.wrapping_sub(r)) | shl_or_zero(rem, r.wrapping_sub(d));
         ((rem != 0) & ((w >> (64 - r)) < top), false)
@@ -635,8 +634,8 @@ pub(super) struct SrEq;
 impl Mode for SrEq {
     const RANDOM: bool = true;
     #[inline(always)]
-    fn away(_: &Ordinary, rem: u64, _: u64, _: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
-        ((rem != 0) & (w >> 63 == 1), false)
+    fn away(_: &Ordinary, sig: u64, _: u64, low: u64, _: bool, _: bool, w: u64) -> (bool, bool) {
+        ((sig & low != 0) & (w >> 63 == 1), false)
     }
 }
 
@@ -680,8 +679,7 @@ fn magnitude<M: Mode>(k: &Kernel, b: u64, w: u64) -> (u64, bool) {
         (!low, low, low.wrapping_add(1))
     };
     let odd = shr_or_zero(sig, d) & 1 == 1;
-    let rem = if M::KEPT_MASK_ONLY { sig } else { sig & low };
-    let (away, rare) = M::away(&k.ord, rem, d, low, odd, b & SIGN != 0, w);
+    let (away, rare) = M::away(&k.ord, sig, d, low, odd, b & SIGN != 0, w);
     let in_grid = d <= 52;
     let kept = pick(in_grid, a & high, 0);
     let up = pick(in_grid, pow, k.step);
@@ -716,10 +714,11 @@ fn signed_result<const ZERO_SIGNED: bool>(k: &Kernel, b: u64, r: u64) -> u64 {
     let neg = b & SIGN != 0;
     // Per-sign constants by select, not by index (an index would be a gather).
     let signed = |c: [u64; 2]| pick(neg, c[1], c[0]);
+    let y = r | (b & SIGN);
     let y = if ZERO_SIGNED {
-        r | (b & SIGN)
+        y
     } else {
-        pick(r == 0, signed(k.rounded_zero), r | (b & SIGN))
+        pick(r == 0, signed(k.rounded_zero), y)
     };
     pick(r > k.ord.max, signed(k.overflow), y)
 }
