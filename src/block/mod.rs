@@ -10,7 +10,7 @@
 //! Every element is the rounding core's rounding of the exact quotient x / S (S = block scale ·
 //! tensor scale): the array engine's kernel rounds x·2^−k or x / S for whole groups of blocks
 //! where that provably gives the same result (`engine`; under `rne`, f64 arithmetic itself,
-//! `rne`; under `sr` with power-of-two scales, the kernel fused with the encoding, `sr`), the
+//! `rne`; under exact `sr`, the kernel fused with the encoding, `sr`), the
 //! rest goes through [`quotient::round_quotient`]; all are tested bit for bit
 //! against the core. Element `i` of the input draws its random word from `rng::word(key, i)`,
 //! so results do not depend on threads or chunking.
@@ -580,7 +580,7 @@ impl Plan {
     }
 
     /// The scale of a block with largest magnitude `amax` (finite): (code, value). The general
-    /// rule, for what [`Plan::scale_of_max`]'s inline paths leave.
+    /// rule, for what [`Plan::scale_of`]'s inline paths leave.
     fn block_scale(&self, amax: f64) -> (u64, f64) {
         let bf = &self.bf;
         if amax == 0.0 {
@@ -621,7 +621,7 @@ impl Plan {
                 self.pow2_scale(field - 1023 + ea - et - self.elem_emax)
             }
             ScaleRule::Nearest => {
-                // (The FP-unit rounding, `scale_rne`, was tried inline in `scale_of`.)
+                // (`scale_rne`, the FP-unit rounding, was tried first, inline in `scale_of`.)
                 let d = t * self.elem_max;
                 let r = round_quotient_with(&self.scale_fast, amax, d, &self.scale_rounding, 0, 0);
                 let code = r.value as u64;

@@ -13,6 +13,9 @@
 //! largest. This needs f64 arithmetic rounded to nearest even without flush-to-zero, the
 //! environment Rust code runs in.
 //!
+//! Block scales under the `nearest` rule are rounded the same way, from amax · fl(1/d) with a
+//! margin around midpoints ([`Rne::round_scale`]).
+//!
 //! Where the quotient q is inexact (x / S with a scale that is not a power of two), the exact
 //! quotient lies within one f64 ulp of q, on one side. Rounding to nearest then gives the same
 //! unless q is a midpoint of the grid (the grid's half step is a multiple of q's ulp, so
@@ -148,10 +151,11 @@ impl Rne {
 
     /// The `nearest` scale rule's rounding of the quotient amax / d (positive) into the scale
     /// format, from `inv` = fl(1/d): its code and value, or `None` where the exact path must
-    /// decide. The product q = amax · inv is within 2^−52·q of the quotient (two roundings of
-    /// at most 2^−53 each), so both round alike unless a midpoint of the grid lies within that
-    /// margin of q (then `None`, the rare case). One multiply, where the division took 13
-    /// cycles on each block's dependency chain and the divider its quotients need.
+    /// decide. The product q = amax · inv is within (2^−52 + 2^−106)·q of the quotient (two
+    /// roundings of at most 2^−53 each, relative), so both round alike unless a midpoint of the
+    /// grid lies within [`SCALE_MARGIN`]·q of q (then `None`, the rare case). One multiply, where the
+    /// division took 13 cycles on each block's dependency chain and the divider its quotients
+    /// need.
     #[inline(always)]
     pub(super) fn round_scale(&self, amax: f64, inv: f64) -> Option<(u64, f64)> {
         let q = amax * inv;
@@ -160,9 +164,11 @@ impl Rne {
             return None;
         }
         let (rounded, c) = self.round_magnitude(q.to_bits());
-        // |q − rounded| ≤ half the step c·2^−52 of q's binade, and the nearest midpoint is that
-        // half step from `rounded` (or farther, where `rounded` is a power of two above q's
-        // binade); 2^−51·q covers the margin with room for the subtraction's own rounding.
+        // |q − rounded| ≤ h/2, h = c·2^−52 the step of q's binade, and the midpoint beyond
+        // `rounded` on q's side is h/2 from it. The one on the other side is farther from q,
+        // except below a `rounded` at the bottom of q's binade: h/4 from it; but where this
+        // test passes h/2 > 2^−51·q, so h/4 is still beyond the product's error (for scale
+        // formats of 50 or 51 mantissa bits it never passes in the normal range: exact path).
         if c * HALF_ULP - (q - rounded).abs() <= q * SCALE_MARGIN {
             return None;
         }

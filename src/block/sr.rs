@@ -5,11 +5,13 @@
 //! random word drawn once, where the general engine ([`super::engine`]) spends two passes.
 //! Quotients x / S by a scale that is not a power of two (NVFP4's) are correctly rounded f64s
 //! within an ulp of the exact quotient: they round alike when the word is more than an ulp's
-//! worth from the remainder's first 64 bits ([`word_decides`], the general engine's check;
-//! otherwise, with probability about 2^−50 for E2M1, the group goes to the general engine). A
-//! group with a quotient that fails it, an f64-subnormal (or vanished) quotient of a nonzero x,
-//! or an element whose word ties the remainder's first 64 bits while more bits follow (the core
-//! then draws again), goes to the general engine.
+//! worth from the remainder's first 64 bits and the quotient is off the grid ([`word_decides`],
+//! the general engine's check; for a quotient off the grid it fails with probability about
+//! 2^−50 for E2M1, but always for one on a grid point, as when dequantised output is quantised
+//! again: then the whole group goes to the general engine, which leaves such elements to the
+//! exact path — slower, not different). A group with a quotient that fails it, an
+//! f64-subnormal (or vanished) quotient of a nonzero x, or a rare element (see
+//! [`crate::fast::Kernel::round_sr_finite`]), goes to the general engine.
 
 use super::Element;
 use super::engine::{Engine, word_decides};

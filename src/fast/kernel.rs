@@ -512,7 +512,8 @@ pub(super) trait Mode {
     /// exact `sr` take `sig & low`), `low` = [`low_bits`]`(d)`,
     /// the parity of the kept part, the sign and the random word: whether to round away, and
     /// whether the element is rare (only exact `sr`: the first word equals the remainder's first
-    /// 64 bits and more bits follow, so the core draws again).
+    /// 64 bits and more bits may follow, d > 64, so the core decides; this includes ±0 with a
+    /// word of 0, which the core rounds to itself).
     fn away(k: &Ordinary, sig: u64, d: u64, low: u64, odd: bool, neg: bool, w: u64)
     -> (bool, bool);
 
@@ -597,7 +598,7 @@ deterministic!(Rto, "`rto`", false, |_rem, _half, odd, _neg| !odd);
 
 /// Exact `sr`: away iff the 64-bit word is below the first 64 bits of the remainder fraction;
 /// on equality the core stops when the remainder has no more bits (`d ≤ 64`: not away) and
-/// otherwise draws again (rare).
+/// otherwise draws again (rare; for d > 64 it is called rare whether or not bits follow).
 pub(super) struct Sr;
 impl Mode for Sr {
     const RANDOM: bool = true;
@@ -773,8 +774,7 @@ impl Kernel {
 
     /// The rounding of the finite f64 with bits `b`, random word `w`, where
     /// [`Kernel::has_sr_finite`]: the magnitude bits of the result and whether the element is
-    /// rare (the word equals the remainder's first 64 bits and more follow: the core draws
-    /// again, and the result is |b|). For loops that fuse the rounding with work of their own
+    /// rare (see [`Mode::away`]: the core decides, and the result is |b|). For loops that fuse the rounding with work of their own
     /// (block quantisation's direct `sr` path).
     #[inline(always)]
     pub(crate) fn round_sr_finite(&self, b: u64, w: u64) -> (u64, bool) {
@@ -882,6 +882,23 @@ mod tests {
     /// tested against the core in tests/fast_slice.rs), on every finite class of input: random
     /// bit patterns and values at and around zero, the subnormal steps, the normal range's ends
     /// and beyond.
+    /// Exact `sr` calls ±0 with a word of 0 rare (its window and the word are both 0 with
+    /// d > 64): the result must still be the core's, ±0 (the slice loops and `fix_rare` hand
+    /// rare elements to the core the same way as `round_f64`).
+    #[test]
+    fn signed_zeros_with_a_zero_word_round_to_themselves() {
+        for name in ["e4m3", "binary16", "e4m3fnuz", "e2m1"] {
+            let fmt = Format::parse(name).unwrap();
+            let k = Kernel::new(&fmt, &Rounding::new("sr".parse().unwrap())).unwrap();
+            for z in [0.0f64, -0.0] {
+                let (_, rare) = element::<Sr>(&k, z.to_bits(), 0);
+                assert!(rare, "{name} {z}");
+                let core = k.round_exact(z, &mut ElementStream::from_word(0));
+                assert_eq!(k.round_f64(z, 0).to_bits(), core.to_bits(), "{name} {z}");
+            }
+        }
+    }
+
     #[test]
     fn the_finite_tiers_are_the_general_element_function_on_finite_values() {
         let modes = [

@@ -168,8 +168,9 @@ impl Kernel {
     }
 
     /// Rounds the rare elements, which the loop left holding their input, with the core. A
-    /// rounded element is never rare (its remainder is zero), so they are found again by
-    /// re-evaluating the kernel on the output.
+    /// rounded element is rare again only as ±0 with a word of 0 (its remainder is zero), which
+    /// the core rounds to itself, so they are found again by re-evaluating the kernel on the
+    /// output.
     #[cold]
     fn fix_rare<M: Mode, T: Lane>(&self, key: u64, first: u64, xs: &mut [T]) {
         for (j, x) in xs.iter_mut().enumerate() {
