@@ -175,35 +175,22 @@ impl Engine {
             .expect("the kernel's format fits in f64 and the lengths agree");
     }
 
-    /// Finishes a group of elements `xs` whose quotients `ys` the kernel rounded into `vs`:
-    /// element j has the nonzero scale `ss[j]` and the quotient x·2^−k (S = 2^k) where
-    /// `exact[j]` is all ones, x / S where it is 0 (`all_exact`: all ones everywhere). Every
-    /// element the fast path settles (see [`Engine::settled`]) gets its element code and
-    /// dequantised value v·S; the others get the code [`UNSETTLED`] and keep their wide rounding
-    /// in `vs`. One branch-free loop over the group, so that it vectorises. Returns whether any
-    /// element was left, and how many settled elements overflowed (saturated). Element j is
-    /// element `first + j` of the input. (Elements of blocks the caller finishes otherwise may
-    /// hold anything: nothing here panics.)
-    #[allow(clippy::too_many_arguments)]
+    /// Finishes the group `g` (see [`GroupView`]) whose quotients the kernel rounded into
+    /// `g.vs`: every element the fast path settles (see [`Engine::settled`]) gets its element
+    /// code and dequantised value v·S; the others get the code [`UNSETTLED`] and keep their wide
+    /// rounding in `vs`. One branch-free loop over the group, so that it vectorises. Returns
+    /// whether any element was left, and how many settled elements overflowed (saturated).
+    /// Element j is element `first + j` of the input. (Elements of blocks the caller finishes
+    /// otherwise may hold anything: nothing here panics.)
     #[inline(always)]
-    pub(super) fn finish(
-        &self,
-        xs: &[f64],
-        ys: &[f64],
-        ss: &[f64],
-        exact: &[u64],
-        all_exact: bool,
-        vs: &mut [f64],
-        codes: &mut [u64],
-        key: u64,
-        first: u64,
-    ) -> (bool, usize) {
+    pub(super) fn finish(&self, g: &mut GroupView<'_>, key: u64, first: u64) -> (bool, usize) {
         // A local copy keeps the constants in registers (as in `fast::dispatch`): read through
         // the reference, a select between two per-sign constants is a load from a selected
         // address, which does not vectorise.
         let e = &{ *self };
         // One loop per check, the check a constant inside it.
-        let mut run = |c| e.finish_with(c, xs, ys, ss, exact, vs, codes, key, first);
+        let all_exact = g.all_exact;
+        let mut run = |c| e.finish_with(c, g.trimmed(), key, first);
         match (all_exact, self.check) {
             (true, _) => run(None),
             (false, Check::Nearest) => run(Some(Check::Nearest)),
@@ -215,28 +202,24 @@ impl Engine {
 
     /// [`Engine::finish`] with the check of inexact quotients given (`None`: every quotient is
     /// x·2^−k).
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     fn finish_with(
         &self,
         check: Option<Check>,
-        xs: &[f64],
-        ys: &[f64],
-        ss: &[f64],
-        exact: &[u64],
-        vs: &mut [f64],
-        codes: &mut [u64],
+        g: GroupView<'_>,
         key: u64,
         first: u64,
     ) -> (bool, usize) {
+        let GroupView {
+            xs,
+            ys,
+            ss,
+            exact,
+            vs,
+            codes,
+            ..
+        } = g;
         let n = xs.len();
-        let (ys, ss, exact, vs, codes) = (
-            &ys[..n],
-            &ss[..n],
-            &exact[..n],
-            &mut vs[..n],
-            &mut codes[..n],
-        );
         let state = rng::state(key, first);
         let (mut left, mut saturated) = (0u64, 0u64);
         for j in 0..n {
@@ -327,6 +310,39 @@ impl Engine {
         let code = if a >= self.min_normal { normal } else { sub };
         let zero = self.neg_zero & sign_mask(b);
         (if a == 0 { zero } else { code }) as u128
+    }
+}
+
+/// One group's buffers, as the element paths' finishing loops read and write them: inputs `xs`,
+/// quotients `ys` — x·2^−k (S = 2^k) where `exact` is all ones, x / S where it is 0
+/// (`all_exact`: all ones everywhere, and `exact` then not read) — nonzero scales `ss`, and the
+/// values `vs` and codes `codes` they fill (`vs` holding the kernel's rounding for
+/// [`Engine::finish`]).
+pub(super) struct GroupView<'a> {
+    pub xs: &'a [f64],
+    pub ys: &'a [f64],
+    pub ss: &'a [f64],
+    pub exact: &'a [u64],
+    pub all_exact: bool,
+    pub vs: &'a mut [f64],
+    pub codes: &'a mut [u64],
+}
+
+impl GroupView<'_> {
+    /// The same buffers cut to the inputs' length, so that the compiler knows every index of
+    /// a loop over `xs` is in bounds: no checks in the loops, which then vectorise.
+    #[inline(always)]
+    pub fn trimmed(&mut self) -> GroupView<'_> {
+        let n = self.xs.len();
+        GroupView {
+            xs: self.xs,
+            ys: &self.ys[..n],
+            ss: &self.ss[..n],
+            exact: &self.exact[..n],
+            all_exact: self.all_exact,
+            vs: &mut self.vs[..n],
+            codes: &mut self.codes[..n],
+        }
     }
 }
 

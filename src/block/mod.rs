@@ -43,7 +43,7 @@ use crate::mode::{Rounding, RoundingMode};
 use crate::rng;
 use codes::CodesMut;
 pub use codes::{Code, Codes, code_bytes};
-use engine::{Engine, UNSETTLED};
+use engine::{Engine, GroupView, UNSETTLED};
 use quotient::{FastFormat, round_quotient_with};
 use rayon::prelude::*;
 use rne::Rne;
@@ -856,20 +856,29 @@ impl Plan {
         };
         let (key, g_lo, n) = (self.key, g.lo, g_hi - g.lo);
         let (codes, deq) = (&mut g.codes[..n], &mut deq[g_lo - start..g_hi - start]);
-        let (xs, ys, ss, exact) = (&work[g_lo..g_hi], &g.ys[..n], &g.ss[..n], &g.exact[..n]);
+        let mut view = GroupView {
+            xs: &work[g_lo..g_hi],
+            ys: &g.ys[..n],
+            ss: &g.ss[..n],
+            exact: &g.exact[..n],
+            all_exact: g.all_exact,
+            vs: deq,
+            codes,
+        };
         // (A `match`, not `and_then`: the closure was not inlined into the per-CPU copies.)
         let direct = match (&self.rne, &self.sr) {
-            (Some(r), _) => r.finish(ys, ss, exact, g.all_exact, deq, codes),
-            (_, Some(r)) => r.finish(xs, ys, ss, exact, g.all_exact, deq, codes, key, g_lo as u64),
+            (Some(r), _) => r.finish(&mut view),
+            (_, Some(r)) => r.finish(&mut view, key, g_lo as u64),
             _ => None,
         };
         let (left, mut sat) = match direct {
             Some(sat) => (false, sat),
             None => {
-                engine.round_into(key, g_lo as u64, ys, deq);
-                engine.finish(xs, ys, ss, exact, g.all_exact, deq, codes, key, g_lo as u64)
+                engine.round_into(key, g_lo as u64, view.ys, view.vs);
+                engine.finish(&mut view, key, g_lo as u64)
             }
         };
+        let (codes, deq) = (view.codes, view.vs);
         for (lo, hi, kind) in g.blocks.drain(..) {
             let (xs, o) = (&work[lo..hi], lo - g_lo..hi - g_lo);
             match kind {

@@ -31,6 +31,7 @@
 //!   overflows), still compares above it: an overflow, as it should be.
 
 use super::Element;
+use super::engine::GroupView;
 use crate::fast::Kernel;
 use crate::format::Format;
 use crate::mode::{Rounding, RoundingMode};
@@ -176,48 +177,33 @@ impl Rne {
         Some((self.magnitude_code(t), t))
     }
 
-    /// Settles a group of elements with quotients `ys` and scales `ss` (see
-    /// [`super::engine::Engine::finish`] for the arguments) into `codes` and `vs`: the number of
+    /// Settles the group `g` (see [`GroupView`]) into its codes and values: the number of
     /// saturated elements, or `None` (with `codes` and `vs` holding anything) where a quotient
     /// needs the general engine. One branch-free loop, so that it vectorises; elements of
     /// blocks the caller finishes otherwise (NaN/Inf or zero scale) are settled with junk.
     #[inline(always)]
-    pub(super) fn finish(
-        &self,
-        ys: &[f64],
-        ss: &[f64],
-        exact: &[u64],
-        all_exact: bool,
-        vs: &mut [f64],
-        codes: &mut [u64],
-    ) -> Option<usize> {
+    pub(super) fn finish(&self, g: &mut GroupView<'_>) -> Option<usize> {
         // A local copy keeps the constants in registers (see `Engine::finish`).
         let r = &{ *self };
         // One loop per case, the check of inexact quotients a constant inside it.
-        if all_exact {
-            r.finish_with::<false>(ys, ss, exact, vs, codes)
+        if g.all_exact {
+            r.finish_with::<false>(g.trimmed())
         } else {
-            r.finish_with::<true>(ys, ss, exact, vs, codes)
+            r.finish_with::<true>(g.trimmed())
         }
     }
 
     #[inline(always)]
-    fn finish_with<const CHECK: bool>(
-        &self,
-        ys: &[f64],
-        ss: &[f64],
-        exact: &[u64],
-        vs: &mut [f64],
-        codes: &mut [u64],
-    ) -> Option<usize> {
+    fn finish_with<const CHECK: bool>(&self, g: GroupView<'_>) -> Option<usize> {
+        let GroupView {
+            ys,
+            ss,
+            exact,
+            vs,
+            codes,
+            ..
+        } = g;
         let n = ys.len();
-        let (ys, ss, exact, vs, codes) = (
-            &ys[..n],
-            &ss[..n],
-            &exact[..n],
-            &mut vs[..n],
-            &mut codes[..n],
-        );
         let (mut saturated, mut left) = (0u64, 0u64);
         for j in 0..n {
             let yb = ys[j].to_bits();

@@ -14,7 +14,7 @@
 //! [`crate::fast::Kernel::round_sr_finite`]), goes to the general engine.
 
 use super::Element;
-use super::engine::{Engine, word_decides};
+use super::engine::{Engine, GroupView, word_decides};
 use super::rne::Rne;
 use crate::fast::Kernel;
 use crate::mode::{Rounding, RoundingMode};
@@ -53,64 +53,45 @@ impl Sr {
         })
     }
 
-    /// Settles a group of elements with quotients `ys` and scales `ss` (see
-    /// [`super::engine::Engine::finish`] for the arguments; element j draws its word at index
-    /// `first + j` of the stream `key`) into `codes` and `vs`: the number of saturated
+    /// Settles the group `g` (see [`GroupView`]; element j draws its word at index
+    /// `first + j` of the stream `key`) into its codes and values: the number of saturated
     /// elements, or `None` (with `codes` and `vs` holding anything) where the general engine
     /// must settle the group. One branch-free loop, so that it vectorises.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn finish(
-        &self,
-        xs: &[f64],
-        ys: &[f64],
-        ss: &[f64],
-        exact: &[u64],
-        all_exact: bool,
-        vs: &mut [f64],
-        codes: &mut [u64],
-        key: u64,
-        first: u64,
-    ) -> Option<usize> {
+    pub(super) fn finish(&self, g: &mut GroupView<'_>, key: u64, first: u64) -> Option<usize> {
         // A local copy keeps the constants in registers (see `Engine::finish`).
         let sr = &{ *self };
         // Where every quotient is ordinary (an E4M3 or wider element's usual group), the
         // ordinary rounding, a few integer operations; else the finite tier (E2M1's). One loop
         // per case, the check of inexact quotients a constant inside it.
+        let g = g.trimmed();
         let ord = sr.kernel.ordinary();
-        let ordinary = ys.iter().fold(true, |all, y| all & ord.is_ordinary(*y));
-        let args = (xs, ys, ss, exact, vs, codes, key, first);
-        match (ordinary, all_exact) {
-            (true, true) => sr.finish_with::<true, false>(args),
-            (true, false) => sr.finish_with::<true, true>(args),
-            (false, true) => sr.finish_with::<false, false>(args),
-            (false, false) => sr.finish_with::<false, true>(args),
+        let ordinary = g.ys.iter().fold(true, |all, y| all & ord.is_ordinary(*y));
+        match (ordinary, g.all_exact) {
+            (true, true) => sr.finish_with::<true, false>(g, key, first),
+            (true, false) => sr.finish_with::<true, true>(g, key, first),
+            (false, true) => sr.finish_with::<false, false>(g, key, first),
+            (false, false) => sr.finish_with::<false, true>(g, key, first),
         }
     }
 
     #[inline(always)]
-    #[allow(clippy::type_complexity)]
     fn finish_with<const ORDINARY: bool, const CHECK: bool>(
         &self,
-        (xs, ys, ss, exact, vs, codes, key, first): (
-            &[f64],
-            &[f64],
-            &[f64],
-            &[u64],
-            &mut [f64],
-            &mut [u64],
-            u64,
-            u64,
-        ),
+        g: GroupView<'_>,
+        key: u64,
+        first: u64,
     ) -> Option<usize> {
+        let GroupView {
+            xs,
+            ys,
+            ss,
+            exact,
+            vs,
+            codes,
+            ..
+        } = g;
         let n = xs.len();
-        let (ys, ss, exact, vs, codes) = (
-            &ys[..n],
-            &ss[..n],
-            &exact[..n],
-            &mut vs[..n],
-            &mut codes[..n],
-        );
         let state = rng::state(key, first);
         let (mut saturated, mut left) = (0u64, 0u64);
         for j in 0..n {
