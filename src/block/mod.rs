@@ -29,6 +29,7 @@
 
 mod codes;
 mod engine;
+mod grid;
 pub mod hadamard;
 pub mod quotient;
 mod rne;
@@ -44,6 +45,7 @@ use crate::rng;
 use codes::CodesMut;
 pub use codes::{Code, Codes, code_bytes};
 use engine::{Engine, GroupView, UNSETTLED};
+use grid::{Grid, Scaled};
 use quotient::{FastFormat, round_quotient_with};
 use rayon::prelude::*;
 use rne::Rne;
@@ -456,6 +458,9 @@ struct Plan {
     engine: Option<Engine>,
     /// Its direct paths under `rne` and exact `sr`, tried first for every group.
     rne: Option<Rne>,
+    /// The path without quotients for FP4 elements under `rne`, `rna` and `rtz`, which takes
+    /// the place of the engine.
+    grid: Option<Grid>,
     sr: Option<Sr>,
     elem_max: f64,
     elem_emax: i64,
@@ -524,6 +529,7 @@ impl Plan {
             elem_fmt,
             elem_fast: FastFormat::new(&elem_fmt),
             rne: Rne::new(&bf.elem, &bf.rounding, engine.is_some()),
+            grid: Grid::new(&bf.elem, &bf.rounding).filter(|g| g.fits(s, tensor)),
             sr: Sr::new(&bf.elem, &bf.rounding, engine.as_ref()),
             engine,
             elem_max: bf.elem.max(),
@@ -715,15 +721,19 @@ impl Plan {
         (c, self.elem_value(c) * s, r.flags.contains(Flags::OVERFLOW))
     }
 
-    /// Quantises the blocks of the task `t`; returns the number of saturated elements.
-    fn task(&self, work: &[f64], t: Task<'_>) -> usize {
-        match &self.engine {
-            Some(engine) => simd::task(self, engine, work, t),
-            None => self.task_exact(work, t),
+    /// Quantises the blocks of the task `t` by the fastest path that applies, with `round` as
+    /// the grid's rounding loop ([`Scaled::round`] or a kernel for the CPU); returns the
+    /// number of saturated elements. Inlined into [`simd::task`]'s per-CPU copies.
+    #[inline(always)]
+    fn task_fast(&self, work: &[f64], t: Task<'_>, round: impl GridRound) -> usize {
+        match (&self.grid, &self.engine) {
+            (Some(grid), _) => self.task_grid(grid, work, t, round),
+            (None, Some(engine)) => self.task_engine(engine, work, t),
+            (None, None) => self.task_exact(work, t),
         }
     }
 
-    /// [`Plan::task`] with every element through the exact quotient path.
+    /// [`Plan::task_fast`] with every element through the exact quotient path.
     fn task_exact(&self, work: &[f64], t: Task<'_>) -> usize {
         let Task {
             start,
@@ -754,16 +764,15 @@ impl Plan {
         sat
     }
 
-    /// [`Plan::task`] through the element engine, a group of blocks (up to [`GROUP`] elements,
+    /// [`Plan::task_fast`] through the element engine, a group of blocks (up to [`GROUP`] elements,
     /// or one larger block) at a time: pass 1 chooses each block's scale and writes its
     /// quotients (and per element its scale and whether the quotient is exact) into buffers;
     /// pass 2 settles the group in one loop by a direct path ([`Rne::finish`], [`Sr::finish`])
     /// where one applies and can, else the kernel rounds the group into `deq` in one call and
     /// [`Engine::finish`] finishes it; then the blocks of NaN/Inf or zero scale are filled in,
-    /// and the rare elements `finish` leaves go through [`Plan::settle`]. Inlined into
-    /// [`simd::task`]'s per-CPU copies.
+    /// and the rare elements `finish` leaves go through [`Plan::settle`].
     #[inline(always)]
-    fn task_fast(&self, engine: &Engine, work: &[f64], t: Task<'_>) -> usize {
+    fn task_engine(&self, engine: &Engine, work: &[f64], t: Task<'_>) -> usize {
         let Task {
             start,
             block,
@@ -799,6 +808,72 @@ impl Plan {
             };
         }
         sat + self.flush(engine, work, start, &mut g, &mut codes, deq)
+    }
+
+    /// [`Plan::task_fast`] through the [`Grid`]: each block's scale and elements in one pass
+    /// (a block whose scale the grid cannot take through the exact quotient path), the codes
+    /// of a group of blocks collected as u64 and stored narrowed.
+    #[inline(always)]
+    fn task_grid(&self, grid: &Grid, work: &[f64], t: Task<'_>, round: impl GridRound) -> usize {
+        let Task {
+            start,
+            block,
+            mut codes,
+            deq,
+            scales,
+        } = t;
+        let cap = GROUP.max(self.bf.block);
+        let mut buf = vec![0u64; cap];
+        let (mut g_lo, mut g_hi, mut sat) = (start, start, 0);
+        for ((lo, hi), sc) in self.blocks(block).zip(scales.iter_mut()) {
+            if hi - g_lo > cap {
+                codes.store_at(g_lo - start, &buf[..g_hi - g_lo]);
+                g_lo = lo;
+            }
+            let (c, d) = (&mut buf[lo - g_lo..], &mut deq[lo - start..]);
+            // NVFP4's blocks with a length the compiler knows (see `task_engine`).
+            let (code, n) = if hi - lo == 16 {
+                let (xs, c, d) = (&work[lo..lo + 16], &mut c[..16], &mut d[..16]);
+                self.grid_block(grid, xs, lo, c, d, round)
+            } else {
+                let len = hi - lo;
+                self.grid_block(grid, &work[lo..hi], lo, &mut c[..len], &mut d[..len], round)
+            };
+            (*sc, g_hi) = (code, hi);
+            sat += n;
+        }
+        codes.store_at(g_lo - start, &buf[..g_hi - g_lo]);
+        sat
+    }
+
+    /// The block `xs` (first element `lo`) through the [`Grid`]: its scale's code and the
+    /// number of saturated elements.
+    #[inline(always)]
+    fn grid_block(
+        &self,
+        grid: &Grid,
+        xs: &[f64],
+        lo: usize,
+        codes: &mut [u64],
+        deq: &mut [f64],
+        round: impl GridRound,
+    ) -> (u64, usize) {
+        let (code, s) = self.scale_of(xs);
+        let s = match s {
+            Some(s) if s != 0.0 => s,
+            _ => {
+                self.special(xs, s, codes, deq);
+                return (code, 0);
+            }
+        };
+        let sat = match grid.scaled(s) {
+            Some(g) => round(&g, xs, codes, deq) as usize,
+            None => {
+                codes.fill(UNSETTLED);
+                self.settle(xs, deq, codes, s, lo)
+            }
+        };
+        (code, sat)
     }
 
     /// Pass 1 for the block `xs` (first element `lo`) of the group `g`: chooses its scale,
@@ -922,6 +997,10 @@ impl Plan {
     }
 }
 
+/// The grid path's rounding loop for a block: [`Scaled::round`]'s signature.
+trait GridRound: Fn(&Scaled, &[f64], &mut [u64], &mut [f64]) -> u64 + Copy {}
+impl<R: Fn(&Scaled, &[f64], &mut [u64], &mut [f64]) -> u64 + Copy> GridRound for R {}
+
 /// Elements per group of blocks that the kernel rounds in one call: the six arrays the passes
 /// share over a group (input, quotients, scales, exactness, codes, values: 12 KiB) stay in the
 /// L1 cache between them. Measured with one thread on 10^7 values: with 2048 (96 KiB, the L2
@@ -989,7 +1068,7 @@ struct Task<'a> {
     scales: &'a mut [u64],
 }
 
-/// How pass 2 of [`Plan::task_fast`] finishes a block.
+/// How pass 2 of [`Plan::task_engine`] finishes a block.
 #[derive(Clone, Copy)]
 enum Kind {
     /// NaN/Inf or zero scale: [`Plan::special`] with this scale.
@@ -1205,6 +1284,7 @@ fn quantize_with(
     let mut plan = Plan::new(bf, row_len, tensor, key);
     if !engine {
         plan.engine = None;
+        plan.grid = None;
         plan.rne = None;
         plan.sr = None;
         plan.scale_rne = None;
@@ -1244,7 +1324,8 @@ fn quantize_with(
             scales,
         } = t;
         let n = scales.len();
-        let sat = plan.task(
+        let sat = simd::task(
+            &plan,
             work,
             Task {
                 start,

@@ -12,23 +12,23 @@
 //! functions.
 #![allow(unsafe_code)]
 
-use super::engine::Engine;
+use super::grid::Scaled;
 use super::{Plan, Task, max_finite_abs as max_portable};
 
 /// [`Plan::task_fast`] compiled for the best instruction set of this CPU.
-pub(super) fn task(plan: &Plan, engine: &Engine, work: &[f64], t: Task<'_>) -> usize {
+pub(super) fn task(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         if x86::has_avx512() {
             // SAFETY: the CPU has every feature `x86::avx512` enables (checked just above).
-            return unsafe { x86::avx512(plan, engine, work, t) };
+            return unsafe { x86::avx512(plan, work, t) };
         }
         if x86::has_avx2() {
             // SAFETY: the CPU has every feature `x86::avx2` enables (checked just above).
-            return unsafe { x86::avx2(plan, engine, work, t) };
+            return unsafe { x86::avx2(plan, work, t) };
         }
     }
-    plan.task_fast(engine, work, t)
+    plan.task_fast(work, t, Scaled::round)
 }
 
 /// [`super::max_finite_abs`] compiled for the best instruction set of this CPU (built for the
@@ -48,19 +48,83 @@ pub(super) fn max_finite_abs(xs: &[f64]) -> f64 {
     max_portable(xs)
 }
 
+/// [`Scaled::round`] by the loop the grid path uses on this CPU (for the tests).
+#[cfg(test)]
+pub(super) fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u64], vs: &mut [f64]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if x86::has_avx512() {
+            // SAFETY: the CPU has every feature `x86::round_grid` enables (checked just above).
+            return unsafe { x86::round_grid(g, xs, codes, vs) };
+        }
+    }
+    g.round(xs, codes, vs)
+}
+
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::*;
     pub(super) use crate::fast::{has_avx2, has_avx512};
 
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
-    pub fn avx512(plan: &Plan, engine: &Engine, work: &[f64], t: Task<'_>) -> usize {
-        plan.task_fast(engine, work, t)
+    pub fn avx512(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
+        plan.task_fast(work, t, |g, xs, codes, vs| round_grid(g, xs, codes, vs))
     }
 
     #[target_feature(enable = "avx2,bmi2")]
-    pub fn avx2(plan: &Plan, engine: &Engine, work: &[f64], t: Task<'_>) -> usize {
-        plan.task_fast(engine, work, t)
+    pub fn avx2(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
+        plan.task_fast(work, t, Scaled::round)
+    }
+
+    /// [`Scaled::round`] in AVX-512, eight elements per iteration: the magnitude index k by a
+    /// binary search of the boundaries held in one register (three compares, two permutes),
+    /// the value v_k · S by a third permute; the elements past the last multiple of eight by
+    /// the portable loop. Where the portable loop (seven compares, counts and selects) kept
+    /// its sixteen broadcast constants on the stack, this needs five registers.
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+    pub fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u64], vs: &mut [f64]) -> u64 {
+        use std::arch::x86_64::*;
+        let n = xs.len().min(codes.len()).min(vs.len()) / 8 * 8;
+        // SAFETY: `bounds` and `values` are arrays of eight f64; each load and store below
+        // reads or writes eight elements at j + 8 ≤ n, within all three slices.
+        let (t, v) = unsafe {
+            (
+                _mm512_loadu_pd(g.bounds.as_ptr()),
+                _mm512_castpd_si512(_mm512_loadu_pd(g.values.as_ptr())),
+            )
+        };
+        let lane = _mm512_set1_epi64;
+        let (one, two, four) = (lane(1), lane(2), lane(4));
+        let middle = _mm512_permutexvar_pd(lane(3), t);
+        let over = _mm512_permutexvar_pd(lane(7), t);
+        let sign = lane(i64::MIN);
+        let (to_code, code_sign) = (lane(63 - g.sign_shift as i64), lane(1 << g.sign_shift));
+        let past = |a, b| _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a, b);
+        let mut overflows = _mm512_setzero_si512();
+        for j in (0..n).step_by(8) {
+            // SAFETY: see above.
+            let x = unsafe { _mm512_loadu_pd(xs.as_ptr().add(j)) };
+            let a = _mm512_abs_pd(x);
+            // k = #{i < 7 : a > bounds[i]}: 4 if past bounds[3]; then 2 more if past
+            // bounds[k + 1]; then 1 more if past bounds[k].
+            let k = _mm512_maskz_mov_epi64(past(a, middle), four);
+            let m = past(a, _mm512_permutexvar_pd(_mm512_or_si512(k, one), t));
+            let k = _mm512_mask_add_epi64(k, m, k, two);
+            let m = past(a, _mm512_permutexvar_pd(k, t));
+            let k = _mm512_mask_add_epi64(k, m, k, one);
+            overflows = _mm512_mask_add_epi64(overflows, past(a, over), overflows, one);
+            let xb = _mm512_castpd_si512(x);
+            // value | (x & sign), k | ((x >> (63 − shift)) & sign bit): A | (B & C).
+            let value = _mm512_ternarylogic_epi64::<0xF8>(_mm512_permutexvar_epi64(k, v), xb, sign);
+            let code =
+                _mm512_ternarylogic_epi64::<0xF8>(k, _mm512_srlv_epi64(xb, to_code), code_sign);
+            // SAFETY: see above.
+            unsafe {
+                _mm512_storeu_si512(codes.as_mut_ptr().add(j).cast(), code);
+                _mm512_storeu_si512(vs.as_mut_ptr().add(j).cast(), value);
+            }
+        }
+        _mm512_reduce_add_epi64(overflows) as u64 + g.round(&xs[n..], &mut codes[n..], &mut vs[n..])
     }
 
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]

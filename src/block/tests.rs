@@ -164,6 +164,10 @@ fn every_preset_takes_the_vectorised_element_path() {
         let bf = BlockFormat::preset(name).unwrap();
         assert_eq!(bf.rounding.mode, RoundingMode::NearestEven, "{name}");
         let float = matches!(bf.elem, Element::Float(_));
+        // FP4 presets take the grid path instead, even with a tensor scale of 24 bits.
+        let tensor = 1.0 + f32::EPSILON as f64;
+        let grid = grid::Grid::new(&bf.elem, &bf.rounding).filter(|g| g.fits(&bf.scale, tensor));
+        assert_eq!(grid.is_some(), bf.elem.width() == 4 && float, "{name} grid");
         assert_eq!(
             rne::Rne::new(&bf.elem, &bf.rounding, true).is_some(),
             float,
@@ -190,6 +194,117 @@ fn every_preset_takes_the_vectorised_element_path() {
             );
         }
     }
+}
+
+#[test]
+fn the_grid_path_rounds_as_the_core() {
+    // Every FP4 float format the grid takes, in every mode it takes, with scales of every kind
+    // `Grid::scaled` accepts: elements on each magnitude and each midpoint times S, their f64
+    // neighbours, random quotients and f64 subnormals, either sign, by the portable loop and
+    // by this CPU's kernel, against the core's rounding of x / S (code, dequantised value,
+    // overflow count). The boundaries here come from decoding the format, not from `Grid`.
+    let mut s = Stream::new(11);
+    let (mut grids, mut blocks) = (Vec::new(), 0);
+    let names = [
+        "e2m1", "e2m1fn", "e3m0", "e2m1ieee", "e2m1fnuz", "ue2m1", "e2m2", "e4m3",
+    ];
+    for name in names {
+        let fmt = Format::parse(name).unwrap();
+        let elem = Element::Float(fmt);
+        let mut mags: Vec<f64> = (0..1u128 << fmt.width())
+            .map(|c| codec::to_f64(&fmt, c))
+            .filter(|v| v.is_finite() && *v >= 0.0)
+            .collect();
+        mags.sort_by(f64::total_cmp);
+        mags.dedup();
+        let next = mags[mags.len() - 1] + 2f64.powi(fmt.emax() - fmt.man_bits() as i32);
+        let mut points = mags.clone();
+        points.push(next);
+        points.extend(mags.windows(2).map(|w| (w[0] + w[1]) / 2.0));
+        points.push((mags[mags.len() - 1] + next) / 2.0);
+        for mode in modes() {
+            for saturating in [false, true] {
+                let r = match saturating {
+                    true => Rounding::new(mode).saturating(),
+                    false => Rounding::new(mode),
+                };
+                let Some(grid) = grid::Grid::new(&elem, &r) else {
+                    continue;
+                };
+                grids.push((name, mode, saturating));
+                let mut scales = divisors(&mut s);
+                scales.extend([2f64.powi(-1020), 2f64.powi(-1000), 2f64.powi(1000), 1e300]);
+                for sc in scales {
+                    let Some(g) = grid.scaled(sc) else {
+                        continue;
+                    };
+                    blocks += 1;
+                    let mut xs = vec![0.0, -0.0, 5e-324, -1e-310];
+                    for &p in &points {
+                        let b = p * sc;
+                        xs.extend([
+                            b,
+                            f64::from_bits(b.to_bits() - 1),
+                            f64::from_bits(b.to_bits() + 1),
+                        ]);
+                    }
+                    xs.extend((0..40).map(|_| s.next_normal() * 3.0 * sc));
+                    let neg: Vec<f64> = xs.iter().map(|x| -x).collect();
+                    xs.extend(neg);
+                    xs.retain(|x| x.is_finite());
+                    let n = xs.len();
+                    let (mut over, mut want) = (0, Vec::with_capacity(n));
+                    for &x in &xs {
+                        let core = core_quotient(&fmt, x, sc, &r, 0, 0);
+                        over += core.flags.contains(Flags::OVERFLOW) as u64;
+                        let v = codec::to_f64(&fmt, core.value) * sc;
+                        want.push((core.value as u64, v.to_bits()));
+                    }
+                    for (how, kernel) in [("portable", false), ("kernel", true)] {
+                        let (mut codes, mut vs) = (vec![7; n], vec![-1.5; n]);
+                        let got = match kernel {
+                            true => simd::round_grid(&g, &xs, &mut codes, &mut vs),
+                            false => g.round(&xs, &mut codes, &mut vs),
+                        };
+                        let ctx =
+                            format!("{name} {mode:?} saturating {saturating}, S = {sc:e}, {how}");
+                        assert_eq!(got, over, "{ctx}: overflows");
+                        for (i, &x) in xs.iter().enumerate() {
+                            let have = (codes[i], vs[i].to_bits());
+                            assert_eq!(have, want[i], "{ctx}: x = {x:e}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+    // E2M1 under `rne`, `rna` and `rtz` (e2m1fn, with a NaN, only where overflow saturates),
+    // as `Grid::new` documents; never a stochastic or directed mode, a format without −0 or
+    // one with more than eight magnitudes.
+    for (name, saturating) in [("e2m1", false), ("e2m1", true), ("e2m1fn", true)] {
+        for mode in [
+            RoundingMode::NearestEven,
+            RoundingMode::NearestAway,
+            RoundingMode::TowardZero,
+        ] {
+            let case = (name, mode, saturating);
+            assert!(grids.contains(&case), "{case:?}");
+        }
+    }
+    for (name, mode, _) in &grids {
+        assert!(
+            !["e2m1fnuz", "ue2m1", "e2m2", "e4m3"].contains(name),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                mode,
+                RoundingMode::NearestEven | RoundingMode::NearestAway | RoundingMode::TowardZero
+            ),
+            "{mode:?}"
+        );
+    }
+    assert!(blocks > 300, "{blocks}");
 }
 
 /// Blocks of `block` values of every kind the element path distinguishes: Gaussian data at

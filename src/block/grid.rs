@@ -1,0 +1,182 @@
+//! The direct element path for formats of at most eight magnitudes (FP4) under a deterministic
+//! mode symmetric in sign (`rne`, `rna`, `rtz`): no quotient at all, so nothing to check.
+//!
+//! The rounding of x / S to an element is a step function of |x| / S that changes at a few
+//! boundaries t_i in element units: between the magnitudes v_i and v_(i+1), their midpoint
+//! (nearest modes) or v_(i+1) itself (`rtz`), and one more beyond the largest value, where the
+//! rounding overflows. Each boundary belongs to one side, as the mode rounds it (a tie). So
+//! x / S rounds to v_k with k = #{i : |x| > b_i}, where b_i = t_i · S, or its f64 predecessor
+//! where the boundary rounds up (for f64 values, |x| ≥ b ⇔ |x| > pred(b)). The comparison
+//! |x| > t_i · S is the exact comparison |x| / S > t_i wherever the product is exact, which
+//! [`Grid::scaled`] checks per block: S's significand leaves room for t_i's few bits, and t_0 · S
+//! is an f64 normal (a product too large for f64 overflows to +Inf, which compares as the exact
+//! product would: above every finite |x|).
+//!
+//! Where NVFP4's scales are not powers of two, the quotient paths divide every element and
+//! check the quotients for midpoints; here seven compares per element decide the rounding
+//! exactly, and the dequantised value v_k · S is the product the exact path forms.
+
+use super::Element;
+use crate::codec;
+use crate::exact::Exact;
+use crate::flags::Flags;
+use crate::format::Format;
+use crate::mode::{Rounding, RoundingMode};
+use crate::rng::NoRandom;
+
+const SIGN: u64 = 1 << 63;
+/// Boundaries below the largest magnitude: seven for eight magnitudes (FP4's ±0 … ±max).
+const BOUNDS: usize = 7;
+
+/// An element format's boundaries and magnitudes, in element units.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Grid {
+    /// t_0 < t_1 < …, then +Inf (a format with fewer magnitudes).
+    bounds: [f64; BOUNDS],
+    /// 1 where the boundary itself rounds up (to v_(i+1)), else 0.
+    up: [u64; BOUNDS],
+    /// The overflow boundary between the largest magnitude and the next one with unbounded
+    /// exponent, and 1 where it overflows itself.
+    over: f64,
+    over_up: u64,
+    /// v_0 = 0, v_1, …, the largest repeated past it.
+    values: [f64; BOUNDS + 1],
+    /// Position of the codes' sign bit: a magnitude's code is its index k.
+    sign_shift: u32,
+    /// The smallest S for which t_0 · S is an f64 normal.
+    min_scale: f64,
+    /// Low mantissa bits of S that must be zero for t_i · S to be exact.
+    low_bits: u64,
+}
+
+/// A [`Grid`]'s boundaries and magnitudes times a block's scale S, in the layout the AVX-512
+/// kernel ([`super::simd`]) loads as two registers.
+#[derive(Clone, Copy)]
+pub(super) struct Scaled {
+    /// t_i · S (or its predecessor where t_i rounds up), +Inf past the format's boundaries;
+    /// last, the overflow boundary.
+    pub(super) bounds: [f64; BOUNDS + 1],
+    /// v_k · S.
+    pub(super) values: [f64; BOUNDS + 1],
+    /// Position of the codes' sign bit.
+    pub(super) sign_shift: u32,
+}
+
+impl Grid {
+    /// The grid of `elem` rounded with `rounding`, where this path applies: a signed float
+    /// element with −0 and at most eight magnitudes whose codes are 0, 1, … in order, a mode
+    /// that rounds each magnitude alike for either sign, and overflow to the largest value.
+    pub(super) fn new(elem: &Element, rounding: &Rounding) -> Option<Grid> {
+        let Element::Float(fmt) = *elem else {
+            return None;
+        };
+        let mid = match rounding.mode {
+            RoundingMode::NearestEven | RoundingMode::NearestAway => true,
+            RoundingMode::TowardZero => false,
+            _ => return None,
+        };
+        let n = fmt.max_finite(false) as usize;
+        if !fmt.is_signed() || !fmt.has_neg_zero() || n > BOUNDS || n == 0 {
+            return None;
+        }
+        let value = |c: usize| codec::to_f64(&fmt, c as u128);
+        let sign_bit = fmt.sign_bit() as u64;
+        let layout = (0..=n).all(|c| {
+            let neg = value(c | sign_bit as usize);
+            (c == 0 || value(c) > value(c - 1)) && neg.to_bits() == value(c).to_bits() | SIGN
+        });
+        if !layout {
+            return None;
+        }
+        let round = |t: f64| {
+            Exact::from_f64(t).map(|e| crate::round::round(&fmt, &e, rounding, &mut NoRandom))
+        };
+        let max = value(n);
+        // The next magnitude with unbounded exponent: max plus the step of its binade.
+        let next = max + 2f64.powi(fmt.emax() - fmt.man_bits() as i32);
+        let boundary = |lo: f64, hi: f64| if mid { (lo + hi) / 2.0 } else { hi };
+        let mut bounds = [f64::INFINITY; BOUNDS];
+        let mut up = [0; BOUNDS];
+        for i in 0..n {
+            bounds[i] = boundary(value(i), value(i + 1));
+            up[i] = (round(bounds[i])?.value == (i + 1) as u128) as u64;
+        }
+        let over = boundary(max, next);
+        let over_up = round(over)?.flags.contains(Flags::OVERFLOW) as u64;
+        // Overflow must give the largest value (saturation, or a format without Inf).
+        if round(2.0 * next)?.value != n as u128 {
+            return None;
+        }
+        // t_0 a power of two (v_1 or half of it), so that `min_scale` is exact.
+        if bounds[0].to_bits() & ((1 << 52) - 1) != 0 {
+            return None;
+        }
+        // The most significant bits of any boundary: S may have 53 minus these.
+        let bits = bounds[..n]
+            .iter()
+            .chain([&over])
+            .map(|t| 53 - (t.to_bits() | 1 << 52).trailing_zeros())
+            .max()?;
+        Some(Grid {
+            bounds,
+            up,
+            over,
+            over_up,
+            values: std::array::from_fn(|i| value(i.min(n))),
+            sign_shift: sign_bit.trailing_zeros(),
+            min_scale: f64::MIN_POSITIVE / bounds[0],
+            low_bits: (1 << bits) - 1,
+        })
+    }
+
+    /// Whether every scale this path will meet (scale format `scale` times the tensor scale
+    /// `tensor`) leaves room for the boundaries' bits, so that blocks are not sent to the exact
+    /// path one element at a time ([`Grid::scaled`] still checks each).
+    pub(super) fn fits(&self, scale: &Format, tensor: f64) -> bool {
+        let tensor_bits = 53 - (tensor.to_bits() | 1 << 52).trailing_zeros();
+        scale.precision() + tensor_bits + self.low_bits.count_ones() <= 53
+    }
+
+    /// The boundaries and magnitudes times the block scale `s`, where every product t_i · s is
+    /// exact (see the module docs); `None` sends the block to the exact path.
+    #[inline(always)]
+    pub(super) fn scaled(&self, s: f64) -> Option<Scaled> {
+        if !(self.min_scale..f64::INFINITY).contains(&s) || s.to_bits() & self.low_bits != 0 {
+            return None;
+        }
+        // (Bits minus one: the predecessor of a positive f64, or f64::MAX for +Inf.)
+        let bound = |t: f64, up: u64| f64::from_bits((t * s).to_bits() - up);
+        Some(Scaled {
+            bounds: std::array::from_fn(|i| match i {
+                BOUNDS => bound(self.over, self.over_up),
+                _ => bound(self.bounds[i], self.up[i]),
+            }),
+            values: self.values.map(|v| v * s),
+            sign_shift: self.sign_shift,
+        })
+    }
+}
+
+impl Scaled {
+    /// Rounds the block `xs` (finite values) into `codes` and the dequantised values `vs`;
+    /// returns the number of elements that overflowed (and saturated). One branch-free loop,
+    /// vectorised across elements.
+    #[inline(always)]
+    pub(super) fn round(&self, xs: &[f64], codes: &mut [u64], vs: &mut [f64]) -> u64 {
+        let mut over = 0;
+        for ((&x, c), v) in xs.iter().zip(codes.iter_mut()).zip(vs.iter_mut()) {
+            let b = x.to_bits();
+            let a = f64::from_bits(b & !SIGN);
+            let (mut k, mut m) = (0, self.values[0]);
+            for i in 0..BOUNDS {
+                let past = a > self.bounds[i];
+                k += past as u64;
+                m = if past { self.values[i + 1] } else { m };
+            }
+            over += (a > self.bounds[BOUNDS]) as u64;
+            *c = k | (b >> 63) << self.sign_shift;
+            *v = f64::from_bits(m.to_bits() | (b & SIGN));
+        }
+        over
+    }
+}
