@@ -177,15 +177,15 @@ impl<'a> CodesMut<'a> {
         }
     }
 
-    /// Stores `codes` from index `at` on (each fits, see [`CodesMut::check_width`]). One flat
-    /// loop per type, which vectorises (a truncating pack); inlined into the CPU-specific
-    /// copies of the block passes.
+    /// Stores `codes` (u8 or u64) from index `at` on (each fits, see
+    /// [`CodesMut::check_width`]). One flat loop per type, which vectorises (a truncating pack
+    /// or a widening); inlined into the CPU-specific copies of the block passes.
     #[inline(always)]
-    pub(super) fn store_at(&mut self, at: usize, codes: &[u64]) {
+    pub(super) fn store_at<S: Copy + Into<u64>>(&mut self, at: usize, codes: &[S]) {
         #[inline(always)]
-        fn narrow<T>(dst: &mut [T], src: &[u64], f: impl Fn(u64) -> T) {
+        fn narrow<S: Copy + Into<u64>, T>(dst: &mut [T], src: &[S], f: impl Fn(u64) -> T) {
             for (d, &c) in dst.iter_mut().zip(src) {
-                *d = f(c);
+                *d = f(c.into());
             }
         }
         let range = at..at + codes.len();
@@ -193,7 +193,7 @@ impl<'a> CodesMut<'a> {
             CodesMut::U8(d) => narrow(&mut d[range], codes, |c| c as u8),
             CodesMut::U16(d) => narrow(&mut d[range], codes, |c| c as u16),
             CodesMut::U32(d) => narrow(&mut d[range], codes, |c| c as u32),
-            CodesMut::U64(d) => d[range].copy_from_slice(codes),
+            CodesMut::U64(d) => narrow(&mut d[range], codes, |c| c),
         }
     }
 }

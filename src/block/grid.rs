@@ -76,7 +76,7 @@ impl Grid {
             _ => return None,
         };
         let n = fmt.max_finite(false) as usize;
-        if !fmt.is_signed() || !fmt.has_neg_zero() || n > BOUNDS || n == 0 {
+        if !fmt.is_signed() || !fmt.has_neg_zero() || n > BOUNDS || n == 0 || fmt.width() > 8 {
             return None;
         }
         let value = |c: usize| codec::to_f64(&fmt, c as u128);
@@ -158,12 +158,11 @@ impl Grid {
 }
 
 impl Scaled {
-    /// Rounds the block `xs` (finite values) into `codes` and the dequantised values `vs`;
-    /// returns the number of elements that overflowed (and saturated). One branch-free loop,
-    /// vectorised across elements.
+    /// Rounds the block `xs` (finite values) into `codes` (the format's, of at most 8 bits) and
+    /// the dequantised values `vs`, saturating. One branch-free loop, vectorised across
+    /// elements.
     #[inline(always)]
-    pub(super) fn round(&self, xs: &[f64], codes: &mut [u64], vs: &mut [f64]) -> u64 {
-        let mut over = 0;
+    pub(super) fn round(&self, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
         for ((&x, c), v) in xs.iter().zip(codes.iter_mut()).zip(vs.iter_mut()) {
             let b = x.to_bits();
             let a = f64::from_bits(b & !SIGN);
@@ -173,10 +172,22 @@ impl Scaled {
                 k += past as u64;
                 m = if past { self.values[i + 1] } else { m };
             }
-            over += (a > self.bounds[BOUNDS]) as u64;
-            *c = k | (b >> 63) << self.sign_shift;
+            *c = (k | (b >> 63) << self.sign_shift) as u8;
             *v = f64::from_bits(m.to_bits() | (b & SIGN));
         }
-        over
+    }
+
+    /// The number of elements of the block `xs` with largest magnitude `amax` that overflow
+    /// (and saturate): none unless `amax` does (NVFP4's `nearest` scale keeps amax / S at most
+    /// 6.375 where it is normal, below E2M1's overflow boundary 7), so no count in
+    /// [`Scaled::round`].
+    #[inline(always)]
+    pub(super) fn overflows(&self, xs: &[f64], amax: f64) -> usize {
+        let over = self.bounds[BOUNDS];
+        if amax > over {
+            xs.iter().filter(|x| x.abs() > over).count()
+        } else {
+            0
+        }
     }
 }

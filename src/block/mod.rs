@@ -636,13 +636,12 @@ impl Plan {
         }
     }
 
-    /// The scale of the block `xs` and what its elements become: (scale code, `Some(S)` with S
-    /// the effective scale (block scale · tensor scale) for blocks of finite values, else
-    /// `None`).
+    /// The scale of a block whose largest magnitude has the bits `amax` ([`max_abs_bits`]) and
+    /// what its elements become: (scale code, `Some(S)` with S the effective scale (block
+    /// scale · tensor scale) for blocks of finite values, else `None`).
     #[inline(always)]
-    fn scale_of(&self, xs: &[f64]) -> (u64, Option<f64>) {
+    fn scale_of(&self, amax: u64) -> (u64, Option<f64>) {
         let bf = &self.bf;
-        let amax = max_abs_bits(xs);
         if amax >= INF_BITS {
             let code = bf.scale.default_nan().unwrap_or(bf.scale.max_finite(false)) as u64;
             return (code, None);
@@ -746,7 +745,7 @@ impl Plan {
         let mut block_codes = vec![0u64; self.bf.block];
         for ((lo, hi), sc) in self.blocks(block).zip(scales.iter_mut()) {
             let (xs, o) = (&work[lo..hi], lo - start..hi - start);
-            let (code, s) = self.scale_of(xs);
+            let (code, s) = self.scale_of(max_abs_bits(xs));
             *sc = code;
             let bc = &mut block_codes[..hi - lo];
             // (`special` must run for `None` too: a NaN/Inf block.)
@@ -812,7 +811,7 @@ impl Plan {
 
     /// [`Plan::task_fast`] through the [`Grid`]: each block's scale and elements in one pass
     /// (a block whose scale the grid cannot take through the exact quotient path), the codes
-    /// of a group of blocks collected as u64 and stored narrowed.
+    /// straight into a u8 output (into a buffer widened at the end for the others).
     #[inline(always)]
     fn task_grid(&self, grid: &Grid, work: &[f64], t: Task<'_>, round: impl GridRound) -> usize {
         let Task {
@@ -822,27 +821,32 @@ impl Plan {
             deq,
             scales,
         } = t;
-        let cap = GROUP.max(self.bf.block);
-        let mut buf = vec![0u64; cap];
-        let (mut g_lo, mut g_hi, mut sat) = (start, start, 0);
-        for ((lo, hi), sc) in self.blocks(block).zip(scales.iter_mut()) {
-            if hi - g_lo > cap {
-                codes.store_at(g_lo - start, &buf[..g_hi - g_lo]);
-                g_lo = lo;
+        // (One loop for both, not a closure called twice: that was not inlined.)
+        let mut buf = Vec::new();
+        let out: &mut [u8] = match &mut codes {
+            CodesMut::U8(codes) => codes,
+            wide => {
+                buf.resize(wide.len(), 0);
+                &mut buf
             }
-            let (c, d) = (&mut buf[lo - g_lo..], &mut deq[lo - start..]);
+        };
+        let mut sat = 0;
+        for ((lo, hi), sc) in self.blocks(block).zip(scales.iter_mut()) {
+            let (c, d) = (&mut out[lo - start..], &mut deq[lo - start..]);
             // NVFP4's blocks with a length the compiler knows (see `task_engine`).
             let (code, n) = if hi - lo == 16 {
                 let (xs, c, d) = (&work[lo..lo + 16], &mut c[..16], &mut d[..16]);
                 self.grid_block(grid, xs, lo, c, d, round)
             } else {
-                let len = hi - lo;
-                self.grid_block(grid, &work[lo..hi], lo, &mut c[..len], &mut d[..len], round)
+                let (xs, len) = (&work[lo..hi], hi - lo);
+                self.grid_block(grid, xs, lo, &mut c[..len], &mut d[..len], round)
             };
-            (*sc, g_hi) = (code, hi);
+            *sc = code;
             sat += n;
         }
-        codes.store_at(g_lo - start, &buf[..g_hi - g_lo]);
+        if !buf.is_empty() {
+            codes.store_at(0, &buf);
+        }
         sat
     }
 
@@ -854,23 +858,34 @@ impl Plan {
         grid: &Grid,
         xs: &[f64],
         lo: usize,
-        codes: &mut [u64],
+        codes: &mut [u8],
         deq: &mut [f64],
         round: impl GridRound,
     ) -> (u64, usize) {
-        let (code, s) = self.scale_of(xs);
+        let amax = max_abs_bits(xs);
+        let (code, s) = self.scale_of(amax);
+        // (Codes as u64 for the rare blocks of the other paths.)
+        let wide = || vec![0u64; xs.len()];
         let s = match s {
             Some(s) if s != 0.0 => s,
             _ => {
-                self.special(xs, s, codes, deq);
+                let mut wide = wide();
+                self.special(xs, s, &mut wide, deq);
+                CodesMut::U8(codes).store_at(0, &wide);
                 return (code, 0);
             }
         };
         let sat = match grid.scaled(s) {
-            Some(g) => round(&g, xs, codes, deq) as usize,
+            Some(g) => {
+                round(&g, xs, codes, deq);
+                g.overflows(xs, f64::from_bits(amax))
+            }
             None => {
-                codes.fill(UNSETTLED);
-                self.settle(xs, deq, codes, s, lo)
+                let mut wide = wide();
+                wide.fill(UNSETTLED);
+                let sat = self.settle(xs, deq, &mut wide, s, lo);
+                CodesMut::U8(codes).store_at(0, &wide);
+                sat
             }
         };
         (code, sat)
@@ -882,7 +897,7 @@ impl Plan {
     #[inline(always)]
     fn prepare(&self, xs: &[f64], lo: usize, g: &mut Group) -> u64 {
         let o = lo - g.lo..lo - g.lo + xs.len();
-        let (code, s) = self.scale_of(xs);
+        let (code, s) = self.scale_of(max_abs_bits(xs));
         let kind = match s {
             Some(s) if s != 0.0 => match pow2_inverse(s) {
                 Some(r) => {
@@ -998,8 +1013,8 @@ impl Plan {
 }
 
 /// The grid path's rounding loop for a block: [`Scaled::round`]'s signature.
-trait GridRound: Fn(&Scaled, &[f64], &mut [u64], &mut [f64]) -> u64 + Copy {}
-impl<R: Fn(&Scaled, &[f64], &mut [u64], &mut [f64]) -> u64 + Copy> GridRound for R {}
+trait GridRound: Fn(&Scaled, &[f64], &mut [u8], &mut [f64]) + Copy {}
+impl<R: Fn(&Scaled, &[f64], &mut [u8], &mut [f64]) + Copy> GridRound for R {}
 
 /// Elements per group of blocks that the kernel rounds in one call: the six arrays the passes
 /// share over a group (input, quotients, scales, exactness, codes, values: 12 KiB) stay in the

@@ -50,7 +50,7 @@ pub(super) fn max_finite_abs(xs: &[f64]) -> f64 {
 
 /// [`Scaled::round`] by the loop the grid path uses on this CPU (for the tests).
 #[cfg(test)]
-pub(super) fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u64], vs: &mut [f64]) -> u64 {
+pub(super) fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
     #[cfg(target_arch = "x86_64")]
     {
         if x86::has_avx512() {
@@ -82,7 +82,7 @@ mod x86 {
     /// the portable loop. Where the portable loop (seven compares, counts and selects) kept
     /// its sixteen broadcast constants on the stack, this needs five registers.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
-    pub fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u64], vs: &mut [f64]) -> u64 {
+    pub fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
         use std::arch::x86_64::*;
         let n = xs.len().min(codes.len()).min(vs.len()) / 8 * 8;
         // SAFETY: `bounds` and `values` are arrays of eight f64; each load and store below
@@ -96,11 +96,9 @@ mod x86 {
         let lane = _mm512_set1_epi64;
         let (one, two, four) = (lane(1), lane(2), lane(4));
         let middle = _mm512_permutexvar_pd(lane(3), t);
-        let over = _mm512_permutexvar_pd(lane(7), t);
         let sign = lane(i64::MIN);
         let (to_code, code_sign) = (lane(63 - g.sign_shift as i64), lane(1 << g.sign_shift));
         let past = |a, b| _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a, b);
-        let mut overflows = _mm512_setzero_si512();
         for j in (0..n).step_by(8) {
             // SAFETY: see above.
             let x = unsafe { _mm512_loadu_pd(xs.as_ptr().add(j)) };
@@ -112,7 +110,6 @@ mod x86 {
             let k = _mm512_mask_add_epi64(k, m, k, two);
             let m = past(a, _mm512_permutexvar_pd(k, t));
             let k = _mm512_mask_add_epi64(k, m, k, one);
-            overflows = _mm512_mask_add_epi64(overflows, past(a, over), overflows, one);
             let xb = _mm512_castpd_si512(x);
             // value | (x & sign), k | ((x >> (63 − shift)) & sign bit): A | (B & C).
             let value = _mm512_ternarylogic_epi64::<0xF8>(_mm512_permutexvar_epi64(k, v), xb, sign);
@@ -120,11 +117,11 @@ mod x86 {
                 _mm512_ternarylogic_epi64::<0xF8>(k, _mm512_srlv_epi64(xb, to_code), code_sign);
             // SAFETY: see above.
             unsafe {
-                _mm512_storeu_si512(codes.as_mut_ptr().add(j).cast(), code);
+                _mm_storel_epi64(codes.as_mut_ptr().add(j).cast(), _mm512_cvtepi64_epi8(code));
                 _mm512_storeu_si512(vs.as_mut_ptr().add(j).cast(), value);
             }
         }
-        _mm512_reduce_add_epi64(overflows) as u64 + g.round(&xs[n..], &mut codes[n..], &mut vs[n..])
+        g.round(&xs[n..], &mut codes[n..], &mut vs[n..]);
     }
 
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
