@@ -146,14 +146,21 @@ impl Grid {
         }
         // (Bits minus one: the predecessor of a positive f64, or f64::MAX for +Inf.)
         let bound = |t: f64, up: u64| f64::from_bits((t * s).to_bits() - up);
-        Some(Scaled {
-            bounds: std::array::from_fn(|i| match i {
-                BOUNDS => bound(self.over, self.over_up),
-                _ => bound(self.bounds[i], self.up[i]),
-            }),
-            values: self.values.map(|v| v * s),
+        // (Loops, not `array::from_fn` or `map`, whose closures may be compiled outside the
+        // per-CPU copies.)
+        let mut g = Scaled {
+            bounds: [0.0; BOUNDS + 1],
+            values: self.values,
             sign_shift: self.sign_shift,
-        })
+        };
+        for i in 0..BOUNDS {
+            g.bounds[i] = bound(self.bounds[i], self.up[i]);
+        }
+        g.bounds[BOUNDS] = bound(self.over, self.over_up);
+        for v in &mut g.values {
+            *v *= s;
+        }
+        Some(g)
     }
 }
 
