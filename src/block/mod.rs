@@ -358,6 +358,23 @@ impl BlockFormat {
         if !self.elem.format().fits_in_f64() || !self.scale.fits_in_f64() {
             return fail("element and scale values must be f64 values".into());
         }
+        // The tensor scale is amax / (scale max · element max) in binary32 (1 where the
+        // product overflows), and the rules divide by tensor scale · element max: both
+        // products are formed in f64, exact only where their significands fit in 53 bits.
+        let bits = |v: f64| 53 - (v.to_bits() | 1 << 52).trailing_zeros();
+        let emax = self.elem.max();
+        let smax = codec::to_f64(&self.scale, self.scale.max_finite(false));
+        let inexact = |a: f64, b: f64| (a * b).is_finite() && bits(a) + bits(b) > 53;
+        if self.tensor_scale && (inexact(emax, smax) || bits(emax) + 24 > 53) {
+            return fail(format!(
+                "with a tensor scale, the largest element ({emax:e}, {} significant bits) must \
+                 have at most 29 significant bits and multiply exactly with the largest scale \
+                 ({smax:e}, {} bits) in binary64: use a narrower element or scale format, or no \
+                 tensor scale",
+                bits(emax),
+                bits(smax)
+            ));
+        }
         Ok(())
     }
 }

@@ -464,6 +464,11 @@ fn the_vectorised_path_equals_the_exact_path_and_the_core() {
     };
     formats.extend([
         custom("int4", "ue5m3", 16, ScaleRule::Nearest),
+        // The widest element a tensor scale allows (29 significant bits; see the next test).
+        BlockFormat {
+            tensor_scale: true,
+            ..custom("int30", "ue4m3", 16, ScaleRule::Nearest)
+        },
         custom("ue4m3", "e8m0", 32, ScaleRule::Floor),
         custom("e4m3fnuz", "exact", 8, ScaleRule::Nearest),
         BlockFormat {
@@ -503,6 +508,37 @@ fn the_vectorised_path_equals_the_exact_path_and_the_core() {
         }
     }
     assert!(checked > 500_000, "{checked}");
+}
+
+#[test]
+fn a_tensor_scale_needs_exact_products_with_the_largest_element() {
+    // tensor scale · element max (binary32 · the element's largest value) and scale max ·
+    // element max must be exact in binary64; a product that overflows is allowed (the tensor
+    // scale is then 1).
+    let bf = |elem: &str, scale: &str| BlockFormat {
+        tensor_scale: true,
+        ..BlockFormat::new(
+            Element::parse(elem).unwrap(),
+            parse_scale(scale).unwrap(),
+            16,
+            ScaleRule::Nearest,
+        )
+    };
+    for (elem, scale) in [("int31", "ue4m3"), ("int32", "e8m0"), ("binary32", "e8m30")] {
+        let err = bf(elem, scale).check().unwrap_err().to_string();
+        assert!(err.contains("significant bits"), "{elem} {scale}: {err}");
+        assert!(
+            BlockFormat {
+                tensor_scale: false,
+                ..bf(elem, scale)
+            }
+            .check()
+            .is_ok()
+        );
+    }
+    for (elem, scale) in [("int30", "ue4m3"), ("e2m1", "exact"), ("binary32", "e8m0")] {
+        assert!(bf(elem, scale).check().is_ok(), "{elem} {scale}");
+    }
 }
 
 #[test]
