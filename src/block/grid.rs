@@ -22,9 +22,16 @@ use crate::exact::Exact;
 use crate::flags::Flags;
 use crate::format::Format;
 use crate::mode::{Rounding, RoundingMode};
-use crate::rng::NoRandom;
+use crate::rng::{self, NoRandom};
 
 const SIGN: u64 = 1 << 63;
+const TWO64: f64 = 18446744073709551616.0;
+/// z's cap in [`Scaled::round_sr`], where the fraction exceeds 1 for sure.
+pub(super) const TWO65: f64 = 2.0 * TWO64;
+/// How far z must be from the word in [`Scaled::round_sr`]: more than z's error (below z < 2^65
+/// at most 2^−52 · 2^65 · (1 + 2^−53) = 2^13 and a bit) plus the word's rounding to f64 (at most
+/// 2^10).
+pub(super) const SR_MARGIN: f64 = 16384.0;
 /// Boundaries below the largest magnitude: seven for eight magnitudes (FP4's ±0 … ±max).
 const BOUNDS: usize = 7;
 
@@ -43,6 +50,11 @@ pub(super) struct Grid {
     values: [f64; BOUNDS + 1],
     /// Position of the codes' sign bit: a magnitude's code is its index k.
     sign_shift: u32,
+    /// Exact `sr`: 2^64 / (v_(k+1) − v_k) for k = 0 … n (v_(n+1) the magnitude beyond the
+    /// largest, with unbounded exponent); `None` for the deterministic modes.
+    inv_steps: Option<[f64; BOUNDS + 1]>,
+    /// n, the index of the largest magnitude.
+    top: u64,
     /// The smallest S for which t_0 · S is an f64 normal.
     min_scale: f64,
     /// Low mantissa bits of S that must be zero for t_i · S to be exact.
@@ -60,6 +72,10 @@ pub(super) struct Scaled {
     pub(super) values: [f64; BOUNDS + 1],
     /// Position of the codes' sign bit.
     pub(super) sign_shift: u32,
+    /// Exact `sr`: 2^64 / ((v_(k+1) − v_k) · S), for [`Scaled::round_sr`].
+    pub(super) inv_steps: Option<[f64; BOUNDS + 1]>,
+    /// The index of the largest magnitude.
+    pub(super) top: u64,
 }
 
 impl Grid {
@@ -70,9 +86,12 @@ impl Grid {
         let Element::Float(fmt) = *elem else {
             return None;
         };
-        let mid = match rounding.mode {
-            RoundingMode::NearestEven | RoundingMode::NearestAway => true,
-            RoundingMode::TowardZero => false,
+        // Exact `sr` takes the boundaries of `rtz` (the floor of |x| / S on the grid) and
+        // rounds up from there at random.
+        let (mid, stochastic) = match rounding.mode {
+            RoundingMode::NearestEven | RoundingMode::NearestAway => (true, false),
+            RoundingMode::TowardZero => (false, false),
+            RoundingMode::Stochastic { bits: None } => (false, true),
             _ => return None,
         };
         let n = fmt.max_finite(false) as usize;
@@ -101,8 +120,14 @@ impl Grid {
             bounds[i] = boundary(value(i), value(i + 1));
             up[i] = (round(bounds[i])?.value == (i + 1) as u128) as u64;
         }
-        let over = boundary(max, next);
-        let over_up = round(over)?.flags.contains(Flags::OVERFLOW) as u64;
+        // (Under `sr` the rounding counts overflows itself: no boundary.)
+        let (over, over_up) = match stochastic {
+            true => (f64::INFINITY, 0),
+            false => {
+                let over = boundary(max, next);
+                (over, round(over)?.flags.contains(Flags::OVERFLOW) as u64)
+            }
+        };
         // Overflow must give the largest value (saturation, or a format without Inf).
         if round(2.0 * next)?.value != n as u128 {
             return None;
@@ -114,9 +139,26 @@ impl Grid {
         // The most significant bits of any boundary: S may have 53 minus these.
         let bits = bounds[..n]
             .iter()
-            .chain([&over])
+            .chain([&over].into_iter().filter(|t| t.is_finite()))
             .map(|t| 53 - (t.to_bits() | 1 << 52).trailing_zeros())
             .max()?;
+        // Under `sr`, |x| − v_k · S is exact where v_(k+1) ≤ 2 v_k (Sterbenz; for k = 0 it is
+        // |x|), and 2^64 / (v_(k+1) − v_k) where the step is a power of two.
+        let inv_steps = match stochastic {
+            false => None,
+            true => {
+                let mut inv = [0.0; BOUNDS + 1];
+                for (k, inv) in inv.iter_mut().enumerate().take(n + 1) {
+                    let (lo, hi) = (value(k), if k < n { value(k + 1) } else { next });
+                    let step = hi - lo;
+                    if (k > 0 && hi > 2.0 * lo) || step.to_bits() & ((1 << 52) - 1) != 0 {
+                        return None;
+                    }
+                    *inv = TWO64 / step;
+                }
+                Some(inv)
+            }
+        };
         Some(Grid {
             bounds,
             up,
@@ -124,6 +166,8 @@ impl Grid {
             over_up,
             values: std::array::from_fn(|i| value(i.min(n))),
             sign_shift: sign_bit.trailing_zeros(),
+            inv_steps,
+            top: n as u64,
             min_scale: f64::MIN_POSITIVE / bounds[0],
             low_bits: (1 << bits) - 1,
         })
@@ -152,7 +196,21 @@ impl Grid {
             bounds: [0.0; BOUNDS + 1],
             values: self.values,
             sign_shift: self.sign_shift,
+            inv_steps: self.inv_steps,
+            top: self.top,
         };
+        if let Some(inv) = &mut g.inv_steps {
+            // One rounding each (2^64 / step is exact); a quotient of f64's range sends the
+            // block to the exact path.
+            let mut finite = true;
+            for v in inv.iter_mut() {
+                *v /= s;
+                finite &= *v < f64::INFINITY;
+            }
+            if !finite {
+                return None;
+            }
+        }
         for i in 0..BOUNDS {
             g.bounds[i] = bound(self.bounds[i], self.up[i]);
         }
@@ -182,6 +240,56 @@ impl Scaled {
             *c = (k | (b >> 63) << self.sign_shift) as u8;
             *v = f64::from_bits(m.to_bits() | (b & SIGN));
         }
+    }
+
+    /// Exact `sr` of the block `xs` (finite values; element j draws the word of the stream
+    /// state [`rng::advance`]`(state, j)`) into `codes` and `vs`: the number of elements that
+    /// overflowed (and saturated), or `None` where the exact path must round the block. k from the boundaries of `rtz`,
+    /// so v_k · S ≤ |x| < v_(k+1) · S; then the fraction f = (|x| − v_k · S) / ((v_(k+1) − v_k)
+    /// · S) times 2^64 as z = (|x| − v_k · S) · fl(2^64 / (step · S)), the difference exact and
+    /// z within 2^−52 · z of f · 2^64 (two roundings; z capped at 2^65, where f > 1 for sure).
+    /// The core rounds up iff the uniform bits w₁w₂… drawn for the element lie below f's,
+    /// i.e. iff w₁ < f · 2^64 wherever the word w₁ is farther than 1 from it: so wherever
+    /// |z − w| > [`SR_MARGIN`] (beyond z's error and w's rounding to f64), up iff w < z. An
+    /// element closer than that (probability about 2^−50) leaves the block undecided: `None`.
+    #[inline(always)]
+    pub(super) fn round_sr(
+        &self,
+        xs: &[f64],
+        codes: &mut [u8],
+        vs: &mut [f64],
+        state: u64,
+    ) -> Option<u64> {
+        let inv_steps = self.inv_steps.unwrap_or_default();
+        let (mut over, mut undecided) = (0, false);
+        let elements = xs.iter().zip(codes.iter_mut()).zip(vs.iter_mut());
+        for (j, ((&x, c), v)) in elements.enumerate() {
+            let b = x.to_bits();
+            let a = f64::from_bits(b & !SIGN);
+            let (mut k, mut lo, mut hi, mut inv) =
+                (0, self.values[0], self.values[1], inv_steps[0]);
+            for i in 0..BOUNDS {
+                let past = a > self.bounds[i];
+                k += past as u64;
+                lo = if past { self.values[i + 1] } else { lo };
+                hi = if past {
+                    self.values[(i + 2).min(BOUNDS)]
+                } else {
+                    hi
+                };
+                inv = if past { inv_steps[i + 1] } else { inv };
+            }
+            let z = ((a - lo) * inv).min(TWO65);
+            let w = rng::mix(rng::advance(state, j as u64)) as f64;
+            undecided |= (z - w).abs() <= SR_MARGIN;
+            let up = w < z;
+            let k = k + up as u64;
+            over += (k > self.top) as u64;
+            let m = if up { hi } else { lo };
+            *c = (k.min(self.top) | (b >> 63) << self.sign_shift) as u8;
+            *v = f64::from_bits(m.to_bits() | (b & SIGN));
+        }
+        (!undecided).then_some(over)
     }
 
     /// The number of elements of the block `xs` with largest magnitude `amax` that overflow

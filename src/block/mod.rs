@@ -475,8 +475,8 @@ struct Plan {
     engine: Option<Engine>,
     /// Its direct paths under `rne` and exact `sr`, tried first for every group.
     rne: Option<Rne>,
-    /// The path without quotients for FP4 elements under `rne`, `rna` and `rtz`, which takes
-    /// the place of the engine.
+    /// The path without quotients for FP4 elements under `rne`, `rna`, `rtz` and exact `sr`,
+    /// which takes the place of the engine.
     grid: Option<Grid>,
     sr: Option<Sr>,
     elem_max: f64,
@@ -737,13 +737,18 @@ impl Plan {
         (c, self.elem_value(c) * s, r.flags.contains(Flags::OVERFLOW))
     }
 
-    /// Quantises the blocks of the task `t` by the fastest path that applies, with `round` as
-    /// the grid's rounding loop ([`Scaled::round`] or a kernel for the CPU); returns the
+    /// Quantises the blocks of the task `t` by the fastest path that applies, with `kernels`
+    /// the grid path's roundings of a block; returns the
     /// number of saturated elements. Inlined into [`simd::task`]'s per-CPU copies.
     #[inline(always)]
-    fn task_fast(&self, work: &[f64], t: Task<'_>, round: impl GridRound) -> usize {
+    fn task_fast(
+        &self,
+        work: &[f64],
+        t: Task<'_>,
+        kernels: GridKernels<impl GridRound, impl GridRoundSr>,
+    ) -> usize {
         match (&self.grid, &self.engine) {
-            (Some(grid), _) => self.task_grid(grid, work, t, round),
+            (Some(grid), _) => self.task_grid(grid, work, t, kernels),
             (None, Some(engine)) => self.task_engine(engine, work, t),
             (None, None) => self.task_exact(work, t),
         }
@@ -830,7 +835,13 @@ impl Plan {
     /// (a block whose scale the grid cannot take through the exact quotient path), the codes
     /// straight into a u8 output (into a buffer widened at the end for the others).
     #[inline(always)]
-    fn task_grid(&self, grid: &Grid, work: &[f64], t: Task<'_>, round: impl GridRound) -> usize {
+    fn task_grid(
+        &self,
+        grid: &Grid,
+        work: &[f64],
+        t: Task<'_>,
+        kernels: GridKernels<impl GridRound, impl GridRoundSr>,
+    ) -> usize {
         let Task {
             start,
             block,
@@ -853,10 +864,10 @@ impl Plan {
             // NVFP4's blocks with a length the compiler knows (see `task_engine`).
             let (code, n) = if hi - lo == 16 {
                 let (xs, c, d) = (&work[lo..lo + 16], &mut c[..16], &mut d[..16]);
-                self.grid_block(grid, xs, lo, c, d, round)
+                self.grid_block(grid, xs, lo, c, d, kernels)
             } else {
                 let (xs, len) = (&work[lo..hi], hi - lo);
-                self.grid_block(grid, xs, lo, &mut c[..len], &mut d[..len], round)
+                self.grid_block(grid, xs, lo, &mut c[..len], &mut d[..len], kernels)
             };
             *sc = code;
             sat += n;
@@ -877,7 +888,7 @@ impl Plan {
         lo: usize,
         codes: &mut [u8],
         deq: &mut [f64],
-        round: impl GridRound,
+        kernels: GridKernels<impl GridRound, impl GridRoundSr>,
     ) -> (u64, usize) {
         let amax = max_abs_bits(xs);
         let (code, s) = self.scale_of(amax);
@@ -892,11 +903,16 @@ impl Plan {
                 return (code, 0);
             }
         };
-        let sat = match grid.scaled(s) {
-            Some(g) => {
-                round(&g, xs, codes, deq);
-                g.overflows(xs, f64::from_bits(amax))
-            }
+        let state = rng::state(self.key, lo as u64);
+        // (No `and_then` or `map`: their closures were not inlined, which cost 40 %.)
+        let mut rounded = None;
+        if let Some(g) = grid.scaled(s)
+            && let Some(n) = kernels.apply(&g, xs, codes, deq, state)
+        {
+            rounded = Some(n as usize + g.overflows(xs, f64::from_bits(amax)));
+        }
+        let sat = match rounded {
+            Some(sat) => sat,
             None => {
                 let mut wide = wide();
                 wide.fill(UNSETTLED);
@@ -1029,9 +1045,49 @@ impl Plan {
     }
 }
 
-/// The grid path's rounding loop for a block: [`Scaled::round`]'s signature.
+/// [`Scaled::round`]'s signature.
 trait GridRound: Fn(&Scaled, &[f64], &mut [u8], &mut [f64]) + Copy {}
 impl<R: Fn(&Scaled, &[f64], &mut [u8], &mut [f64]) + Copy> GridRound for R {}
+/// [`Scaled::round_sr`]'s signature.
+trait GridRoundSr: Fn(&Scaled, &[f64], &mut [u8], &mut [f64], u64) -> Option<u64> + Copy {}
+impl<S: Fn(&Scaled, &[f64], &mut [u8], &mut [f64], u64) -> Option<u64> + Copy> GridRoundSr for S {}
+
+/// The grid path's roundings of a block, [`Scaled::round`] and [`Scaled::round_sr`] or kernels
+/// for the CPU (two closures, each small enough to be inlined into the per-CPU copies; one
+/// calling both was not).
+#[derive(Clone, Copy)]
+struct GridKernels<R, S> {
+    round: R,
+    sr: S,
+}
+
+impl<R, S> GridKernels<R, S>
+where
+    R: Fn(&Scaled, &[f64], &mut [u8], &mut [f64]) + Copy,
+    S: Fn(&Scaled, &[f64], &mut [u8], &mut [f64], u64) -> Option<u64> + Copy,
+{
+    /// Rounds the block `xs` (element j drawing the word of the stream state
+    /// [`rng::advance`]`(state, j)` under `sr`) into `codes` and `vs`: the number of elements
+    /// that overflowed in an `sr` rounding (see [`Scaled::overflows`] for the others), or
+    /// `None` where the exact path must round the block.
+    #[inline(always)]
+    fn apply(
+        &self,
+        g: &Scaled,
+        xs: &[f64],
+        codes: &mut [u8],
+        vs: &mut [f64],
+        state: u64,
+    ) -> Option<u64> {
+        match g.inv_steps {
+            Some(_) => (self.sr)(g, xs, codes, vs, state),
+            None => {
+                (self.round)(g, xs, codes, vs);
+                Some(0)
+            }
+        }
+    }
+}
 
 /// Elements per group of blocks that the kernel rounds in one call: the six arrays the passes
 /// share over a group (input, quotients, scales, exactness, codes, values: 12 KiB) stay in the

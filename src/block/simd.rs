@@ -12,8 +12,9 @@
 //! functions.
 #![allow(unsafe_code)]
 
-use super::grid::Scaled;
-use super::{Plan, Task, max_finite_abs as max_portable};
+use super::grid::{SR_MARGIN, Scaled, TWO65};
+use super::{GridKernels, Plan, Task, max_finite_abs as max_portable};
+use crate::rng;
 
 /// [`Plan::task_fast`] compiled for the best instruction set of this CPU.
 pub(super) fn task(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
@@ -28,7 +29,7 @@ pub(super) fn task(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
             return unsafe { x86::avx2(plan, work, t) };
         }
     }
-    plan.task_fast(work, t, Scaled::round)
+    plan.task_fast(work, t, PORTABLE)
 }
 
 /// [`super::max_finite_abs`] compiled for the best instruction set of this CPU (built for the
@@ -48,17 +49,42 @@ pub(super) fn max_finite_abs(xs: &[f64]) -> f64 {
     max_portable(xs)
 }
 
-/// [`Scaled::round`] by the loop the grid path uses on this CPU (for the tests).
+/// The grid path's portable roundings.
+type Portable = GridKernels<
+    fn(&Scaled, &[f64], &mut [u8], &mut [f64]),
+    fn(&Scaled, &[f64], &mut [u8], &mut [f64], u64) -> Option<u64>,
+>;
+pub(super) const PORTABLE: Portable = GridKernels {
+    round: Scaled::round,
+    sr: Scaled::round_sr,
+};
+
+/// [`GridKernels::apply`] with the kernels the grid path uses on this CPU (for the tests).
 #[cfg(test)]
-pub(super) fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
+pub(super) fn apply_grid(
+    g: &Scaled,
+    xs: &[f64],
+    codes: &mut [u8],
+    vs: &mut [f64],
+    state: u64,
+) -> Option<u64> {
     #[cfg(target_arch = "x86_64")]
     {
         if x86::has_avx512() {
-            // SAFETY: the CPU has every feature `x86::round_grid` enables (checked just above).
-            return unsafe { x86::round_grid(g, xs, codes, vs) };
+            // SAFETY: the CPU has every feature `x86::round_grid` and `x86::round_grid_sr`
+            // enable (checked just above).
+            return unsafe {
+                match g.inv_steps {
+                    Some(_) => x86::round_grid_sr(g, xs, codes, vs, state),
+                    None => {
+                        x86::round_grid(g, xs, codes, vs);
+                        Some(0)
+                    }
+                }
+            };
         }
     }
-    g.round(xs, codes, vs)
+    PORTABLE.apply(g, xs, codes, vs, state)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -68,12 +94,20 @@ mod x86 {
 
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
     pub fn avx512(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
-        plan.task_fast(work, t, |g, xs, codes, vs| round_grid(g, xs, codes, vs))
+        let kernels = GridKernels {
+            round: |g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]| {
+                round_grid(g, xs, codes, vs)
+            },
+            sr: |g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64], state| {
+                round_grid_sr(g, xs, codes, vs, state)
+            },
+        };
+        plan.task_fast(work, t, kernels)
     }
 
     #[target_feature(enable = "avx2,bmi2")]
     pub fn avx2(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
-        plan.task_fast(work, t, Scaled::round)
+        plan.task_fast(work, t, PORTABLE)
     }
 
     /// [`Scaled::round`] in AVX-512, eight elements per iteration: the magnitude index k by a
@@ -122,6 +156,96 @@ mod x86 {
             }
         }
         g.round(&xs[n..], &mut codes[n..], &mut vs[n..]);
+    }
+
+    /// [`Scaled::round_sr`] in AVX-512, eight elements per iteration: k by the binary search
+    /// of [`round_grid`], v_k · S and 2^64 / (step · S) by permutes, the words by SplitMix64
+    /// in vector registers, the elements past the last multiple of eight by the portable loop.
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+    pub fn round_grid_sr(
+        g: &Scaled,
+        xs: &[f64],
+        codes: &mut [u8],
+        vs: &mut [f64],
+        state: u64,
+    ) -> Option<u64> {
+        use std::arch::x86_64::*;
+        let n = xs.len().min(codes.len()).min(vs.len()) / 8 * 8;
+        let inv_steps = g.inv_steps.unwrap_or_default();
+        // SAFETY: `bounds`, `values` and `inv_steps` are arrays of eight f64; each load and
+        // store below reads or writes eight elements at j + 8 ≤ n, within all three slices.
+        let (t, v, inv) = unsafe {
+            (
+                _mm512_loadu_pd(g.bounds.as_ptr()),
+                _mm512_loadu_pd(g.values.as_ptr()),
+                _mm512_loadu_pd(inv_steps.as_ptr()),
+            )
+        };
+        let lane = _mm512_set1_epi64;
+        let (one, two, four) = (lane(1), lane(2), lane(4));
+        let middle = _mm512_permutexvar_pd(lane(3), t);
+        let sign = lane(i64::MIN);
+        let (to_code, code_sign) = (lane(63 - g.sign_shift as i64), lane(1 << g.sign_shift));
+        let top = lane(g.top as i64);
+        let (cap, margin) = (_mm512_set1_pd(TWO65), _mm512_set1_pd(SR_MARGIN));
+        let past = |a, b| _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a, b);
+        // The states of words j … j + 7, stepped by 8 · GAMMA (wrapping, as `rng::advance`).
+        let gamma = rng::advance(0, 1) as i64;
+        let mut states = _mm512_add_epi64(
+            lane(state as i64),
+            _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), lane(gamma)),
+        );
+        let stride = lane(gamma.wrapping_mul(8));
+        let (m1, m2) = (
+            lane(0xBF58_476D_1CE4_E5B9u64 as i64),
+            lane(0x94D0_49BB_1331_11EBu64 as i64),
+        );
+        let (mut over, mut undecided) = (_mm512_setzero_si512(), 0u8);
+        for j in (0..n).step_by(8) {
+            // SAFETY: see above.
+            let x = unsafe { _mm512_loadu_pd(xs.as_ptr().add(j)) };
+            let a = _mm512_abs_pd(x);
+            let k = _mm512_maskz_mov_epi64(past(a, middle), four);
+            let m = past(a, _mm512_permutexvar_pd(_mm512_or_si512(k, one), t));
+            let k = _mm512_mask_add_epi64(k, m, k, two);
+            let m = past(a, _mm512_permutexvar_pd(k, t));
+            let k = _mm512_mask_add_epi64(k, m, k, one);
+            let lo = _mm512_permutexvar_pd(k, v);
+            let z = _mm512_min_pd(
+                _mm512_mul_pd(_mm512_sub_pd(a, lo), _mm512_permutexvar_pd(k, inv)),
+                cap,
+            );
+            // rng::mix of each lane's state.
+            let mut w = states;
+            w = _mm512_mullo_epi64(_mm512_xor_si512(w, _mm512_srli_epi64::<30>(w)), m1);
+            w = _mm512_mullo_epi64(_mm512_xor_si512(w, _mm512_srli_epi64::<27>(w)), m2);
+            w = _mm512_xor_si512(w, _mm512_srli_epi64::<31>(w));
+            states = _mm512_add_epi64(states, stride);
+            let wf = _mm512_cvtepu64_pd(w);
+            let d = _mm512_abs_pd(_mm512_sub_pd(z, wf));
+            undecided |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(d, margin);
+            let up = past(z, wf);
+            let k = _mm512_mask_add_epi64(k, up, k, one);
+            over = _mm512_mask_add_epi64(over, _mm512_cmpgt_epu64_mask(k, top), over, one);
+            let k = _mm512_min_epu64(k, top);
+            let xb = _mm512_castpd_si512(x);
+            let value = _mm512_castpd_si512(_mm512_permutexvar_pd(k, v));
+            let value = _mm512_ternarylogic_epi64::<0xF8>(value, xb, sign);
+            let code =
+                _mm512_ternarylogic_epi64::<0xF8>(k, _mm512_srlv_epi64(xb, to_code), code_sign);
+            // SAFETY: see above.
+            unsafe {
+                _mm_storel_epi64(codes.as_mut_ptr().add(j).cast(), _mm512_cvtepi64_epi8(code));
+                _mm512_storeu_si512(vs.as_mut_ptr().add(j).cast(), value);
+            }
+        }
+        let tail = g.round_sr(
+            &xs[n..],
+            &mut codes[n..],
+            &mut vs[n..],
+            rng::advance(state, n as u64),
+        )?;
+        (undecided == 0).then(|| _mm512_reduce_add_epi64(over) as u64 + tail)
     }
 
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]

@@ -201,10 +201,14 @@ fn the_grid_path_rounds_as_the_core() {
     // Every FP4 float format the grid takes, in every mode it takes, with scales of every kind
     // `Grid::scaled` accepts: elements on each magnitude and each midpoint times S, their f64
     // neighbours, random quotients and f64 subnormals, either sign, by the portable loop and
-    // by this CPU's kernel, against the core's rounding of x / S (code, dequantised value,
-    // overflow count). The boundaries here come from decoding the format, not from `Grid`.
+    // by this CPU's kernels, against the core's rounding of x / S (code, dequantised value,
+    // overflow count; under `sr` element j draws word j of the stream `KEY`). The boundaries
+    // here come from decoding the format, not from `Grid`. Under exact `sr` also blocks whose
+    // every element is planted within 2^12 of its word (f · 2^64 ≈ w): both kernels must
+    // leave them undecided (with the margin check removed, they round some differently).
+    const KEY: u64 = 0x5EED;
     let mut s = Stream::new(11);
-    let (mut grids, mut blocks) = (Vec::new(), 0);
+    let (mut grids, mut blocks, mut planted) = (Vec::new(), 0, 0);
     let names = [
         "e2m1", "e2m1fn", "e3m0", "e2m1ieee", "e2m1fnuz", "ue2m1", "e2m2", "e4m3",
     ];
@@ -222,6 +226,8 @@ fn the_grid_path_rounds_as_the_core() {
         points.push(next);
         points.extend(mags.windows(2).map(|w| (w[0] + w[1]) / 2.0));
         points.push((mags[mags.len() - 1] + next) / 2.0);
+        let mut grid_points = mags.clone();
+        grid_points.push(next);
         for mode in modes() {
             for saturating in [false, true] {
                 let r = match saturating {
@@ -238,7 +244,6 @@ fn the_grid_path_rounds_as_the_core() {
                     let Some(g) = grid.scaled(sc) else {
                         continue;
                     };
-                    blocks += 1;
                     let mut xs = vec![0.0, -0.0, 5e-324, -1e-310];
                     for &p in &points {
                         let b = p * sc;
@@ -252,42 +257,44 @@ fn the_grid_path_rounds_as_the_core() {
                     let neg: Vec<f64> = xs.iter().map(|x| -x).collect();
                     xs.extend(neg);
                     xs.retain(|x| x.is_finite());
-                    let n = xs.len();
-                    let (mut over, mut want) = (0, Vec::with_capacity(n));
-                    for &x in &xs {
-                        let core = core_quotient(&fmt, x, sc, &r, 0, 0);
-                        over += core.flags.contains(Flags::OVERFLOW) as u64;
-                        let v = codec::to_f64(&fmt, core.value) * sc;
-                        want.push((core.value as u64, v.to_bits()));
-                    }
-                    for (how, kernel) in [("portable", false), ("kernel", true)] {
-                        let (mut codes, mut vs) = (vec![7u8; n], vec![-1.5; n]);
-                        match kernel {
-                            true => simd::round_grid(&g, &xs, &mut codes, &mut vs),
-                            false => g.round(&xs, &mut codes, &mut vs),
-                        };
-                        let amax = xs.iter().fold(0.0, |m: f64, x| m.max(x.abs()));
-                        let got = g.overflows(&xs, amax) as u64;
-                        let ctx =
-                            format!("{name} {mode:?} saturating {saturating}, S = {sc:e}, {how}");
-                        assert_eq!(got, over, "{ctx}: overflows");
-                        for (i, &x) in xs.iter().enumerate() {
-                            let have = (codes[i] as u64, vs[i].to_bits());
-                            assert_eq!(have, want[i], "{ctx}: x = {x:e}");
+                    let ctx = format!("{name} {mode:?} saturating {saturating}, S = {sc:e}");
+                    blocks += check_grid_block(&g, &fmt, &r, &xs, sc, KEY, &ctx) as usize;
+                    if g.inv_steps.is_some() {
+                        // f · 2^64 within 2^12 of the element's own word.
+                        let xs: Vec<f64> = (0..xs.len() as u64)
+                            .map(|j| {
+                                let k = (s.next_u64() % (grid_points.len() as u64 - 1)) as usize;
+                                let (lo, hi) = (grid_points[k], grid_points[k + 1]);
+                                let w = rng::word(KEY, j) as f64 * 2f64.powi(-64);
+                                (lo + (hi - lo) * w) * sc
+                            })
+                            .collect();
+                        let mut decided = 0;
+                        for kernel in [false, true] {
+                            let (mut codes, mut vs) = (vec![0; xs.len()], vec![0.0; xs.len()]);
+                            let state = rng::state(KEY, 0);
+                            decided += match kernel {
+                                true => simd::apply_grid(&g, &xs, &mut codes, &mut vs, state),
+                                false => simd::PORTABLE.apply(&g, &xs, &mut codes, &mut vs, state),
+                            }
+                            .is_some() as usize;
                         }
+                        assert_eq!(decided, 0, "{ctx}: planted words");
+                        planted += 1;
                     }
                 }
             }
         }
     }
-    // E2M1 under `rne`, `rna` and `rtz` (e2m1fn, with a NaN, only where overflow saturates),
-    // as `Grid::new` documents; never a stochastic or directed mode, a format without −0 or
-    // one with more than eight magnitudes.
+    // E2M1 under `rne`, `rna`, `rtz` and exact `sr` (e2m1fn, with a NaN, only where overflow
+    // saturates or cannot happen), as `Grid::new` documents; never a directed mode, `sr:r`,
+    // `sr-eq`, a format without −0 or one with more than eight magnitudes.
     for (name, saturating) in [("e2m1", false), ("e2m1", true), ("e2m1fn", true)] {
         for mode in [
             RoundingMode::NearestEven,
             RoundingMode::NearestAway,
             RoundingMode::TowardZero,
+            RoundingMode::Stochastic { bits: None },
         ] {
             let case = (name, mode, saturating);
             assert!(grids.contains(&case), "{case:?}");
@@ -301,12 +308,64 @@ fn the_grid_path_rounds_as_the_core() {
         assert!(
             matches!(
                 mode,
-                RoundingMode::NearestEven | RoundingMode::NearestAway | RoundingMode::TowardZero
+                RoundingMode::NearestEven
+                    | RoundingMode::NearestAway
+                    | RoundingMode::TowardZero
+                    | RoundingMode::Stochastic { bits: None }
             ),
             "{mode:?}"
         );
     }
-    assert!(blocks > 300, "{blocks}");
+    assert!(blocks > 400 && planted > 40, "{blocks} {planted}");
+}
+
+/// Rounds `xs` with the scaled grid `g` (scale `sc` of the element format `fmt` under `r`,
+/// element j drawing word j of the stream `key`) by the portable loop and this CPU's kernel
+/// and asserts each agrees with the core where it decides the block (`sr` may leave one,
+/// with probability about 2^−44 here; the deterministic modes never). Returns whether both
+/// decided.
+fn check_grid_block(
+    g: &grid::Scaled,
+    fmt: &Format,
+    r: &Rounding,
+    xs: &[f64],
+    sc: f64,
+    key: u64,
+    ctx: &str,
+) -> bool {
+    let n = xs.len();
+    let (mut over, mut want) = (0, Vec::with_capacity(n));
+    for (j, &x) in xs.iter().enumerate() {
+        let core = core_quotient(fmt, x, sc, r, key, j as u64);
+        over += core.flags.contains(Flags::OVERFLOW) as u64;
+        let v = codec::to_f64(fmt, core.value) * sc;
+        want.push((core.value as u64, v.to_bits()));
+    }
+    let amax = xs.iter().fold(0.0, |m: f64, x| m.max(x.abs()));
+    let mut decided = true;
+    for (how, kernel) in [("portable", false), ("kernel", true)] {
+        let (mut codes, mut vs) = (vec![7u8; n], vec![-1.5; n]);
+        let state = rng::state(key, 0);
+        let got = match kernel {
+            true => simd::apply_grid(g, xs, &mut codes, &mut vs, state),
+            false => simd::PORTABLE.apply(g, xs, &mut codes, &mut vs, state),
+        };
+        let Some(got) = got else {
+            assert!(g.inv_steps.is_some(), "{ctx}, {how}: undecided");
+            decided = false;
+            continue;
+        };
+        assert_eq!(
+            got + g.overflows(xs, amax) as u64,
+            over,
+            "{ctx}, {how}: overflows"
+        );
+        for (i, &x) in xs.iter().enumerate() {
+            let have = (codes[i] as u64, vs[i].to_bits());
+            assert_eq!(have, want[i], "{ctx}, {how}: x = {x:e}");
+        }
+    }
+    decided
 }
 
 /// Blocks of `block` values of every kind the element path distinguishes: Gaussian data at
