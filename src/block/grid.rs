@@ -25,13 +25,23 @@ use crate::mode::{Rounding, RoundingMode};
 use crate::rng::{self, NoRandom};
 
 const SIGN: u64 = 1 << 63;
-const TWO64: f64 = 18446744073709551616.0;
+/// 2^52: [`Scaled::round_sr`] compares fractions in units of 2^−52, with the top 52 bits of
+/// the word.
+pub(super) const TWO52: f64 = 4503599627370496.0;
 /// z's cap in [`Scaled::round_sr`], where the fraction exceeds 1 for sure.
-pub(super) const TWO65: f64 = 2.0 * TWO64;
-/// How far z must be from the word in [`Scaled::round_sr`]: more than z's error (below z < 2^65
-/// at most 2^−52 · 2^65 · (1 + 2^−53) = 2^13 and a bit) plus the word's rounding to f64 (at most
-/// 2^10).
-pub(super) const SR_MARGIN: f64 = 16384.0;
+pub(super) const SR_CAP: f64 = 2.0 * TWO52;
+/// How far z must be from the word's top bits in [`Scaled::round_sr`]: more than z's error
+/// (below the cap at most 2^−52 · 2^53 · (1 + 2^−53), just over 2) plus the 12 bits dropped
+/// from the word (less than 1).
+pub(super) const SR_MARGIN: f64 = 4.0;
+
+/// The top 52 bits of the word `w` as an f64, exactly (2^52 + them, minus 2^52: two
+/// operations on every instruction set, where a u64 conversion without AVX-512 is a scalar
+/// sequence per element).
+#[inline(always)]
+pub(super) fn word_top(w: u64) -> f64 {
+    f64::from_bits((w >> 12) | TWO52.to_bits()) - TWO52
+}
 /// Boundaries below the largest magnitude: seven for eight magnitudes (FP4's ±0 … ±max).
 const BOUNDS: usize = 7;
 
@@ -50,7 +60,7 @@ pub(super) struct Grid {
     values: [f64; BOUNDS + 1],
     /// Position of the codes' sign bit: a magnitude's code is its index k.
     sign_shift: u32,
-    /// Exact `sr`: 2^64 / (v_(k+1) − v_k) for k = 0 … n (v_(n+1) the magnitude beyond the
+    /// Exact `sr`: 2^52 / (v_(k+1) − v_k) for k = 0 … n (v_(n+1) the magnitude beyond the
     /// largest, with unbounded exponent); `None` for the deterministic modes.
     inv_steps: Option<[f64; BOUNDS + 1]>,
     /// n, the index of the largest magnitude.
@@ -72,7 +82,7 @@ pub(super) struct Scaled {
     pub(super) values: [f64; BOUNDS + 1],
     /// Position of the codes' sign bit.
     pub(super) sign_shift: u32,
-    /// Exact `sr`: 2^64 / ((v_(k+1) − v_k) · S), for [`Scaled::round_sr`].
+    /// Exact `sr`: 2^52 / ((v_(k+1) − v_k) · S), for [`Scaled::round_sr`].
     pub(super) inv_steps: Option<[f64; BOUNDS + 1]>,
     /// The index of the largest magnitude.
     pub(super) top: u64,
@@ -143,7 +153,7 @@ impl Grid {
             .map(|t| 53 - (t.to_bits() | 1 << 52).trailing_zeros())
             .max()?;
         // Under `sr`, |x| − v_k · S is exact where v_(k+1) ≤ 2 v_k (Sterbenz; for k = 0 it is
-        // |x|), and 2^64 / (v_(k+1) − v_k) where the step is a power of two.
+        // |x|), and 2^52 / (v_(k+1) − v_k) where the step is a power of two.
         let inv_steps = match stochastic {
             false => None,
             true => {
@@ -154,7 +164,7 @@ impl Grid {
                     if (k > 0 && hi > 2.0 * lo) || step.to_bits() & ((1 << 52) - 1) != 0 {
                         return None;
                     }
-                    *inv = TWO64 / step;
+                    *inv = TWO52 / step;
                 }
                 Some(inv)
             }
@@ -171,6 +181,11 @@ impl Grid {
             min_scale: f64::MIN_POSITIVE / bounds[0],
             low_bits: (1 << bits) - 1,
         })
+    }
+
+    /// Whether this is exact `sr`'s grid.
+    pub(super) fn stochastic(&self) -> bool {
+        self.inv_steps.is_some()
     }
 
     /// Whether every scale this path will meet (scale format `scale` times the tensor scale
@@ -200,7 +215,7 @@ impl Grid {
             top: self.top,
         };
         if let Some(inv) = &mut g.inv_steps {
-            // One rounding each (2^64 / step is exact); a quotient of f64's range sends the
+            // One rounding each (2^52 / step is exact); a quotient of f64's range sends the
             // block to the exact path.
             let mut finite = true;
             for v in inv.iter_mut() {
@@ -244,14 +259,17 @@ impl Scaled {
 
     /// Exact `sr` of the block `xs` (finite values; element j draws the word of the stream
     /// state [`rng::advance`]`(state, j)`) into `codes` and `vs`: the number of elements that
-    /// overflowed (and saturated), or `None` where the exact path must round the block. k from the boundaries of `rtz`,
-    /// so v_k · S ≤ |x| < v_(k+1) · S; then the fraction f = (|x| − v_k · S) / ((v_(k+1) − v_k)
-    /// · S) times 2^64 as z = (|x| − v_k · S) · fl(2^64 / (step · S)), the difference exact and
-    /// z within 2^−52 · z of f · 2^64 (two roundings; z capped at 2^65, where f > 1 for sure).
-    /// The core rounds up iff the uniform bits w₁w₂… drawn for the element lie below f's,
-    /// i.e. iff w₁ < f · 2^64 wherever the word w₁ is farther than 1 from it: so wherever
-    /// |z − w| > [`SR_MARGIN`] (beyond z's error and w's rounding to f64), up iff w < z. An
-    /// element closer than that (probability about 2^−50) leaves the block undecided: `None`.
+    /// overflowed (and saturated), or `None` where the exact path must round the block.
+    ///
+    /// k from the boundaries of `rtz`, so v_k · S ≤ |x| < v_(k+1) · S; the fraction
+    /// f = (|x| − v_k · S) / ((v_(k+1) − v_k) · S) in units of 2^−52 as
+    /// z = (|x| − v_k · S) · fl(2^52 / (step · S)): the difference is exact and z within 2^−52 · z
+    /// of f · 2^52 (two roundings; capped at 2^53, where f > 1 for sure). The core rounds up
+    /// iff the uniform bits drawn for the element lie below f's: where their first word w is
+    /// more than 2^13 from f · 2^64, iff w < f · 2^64. So wherever z is more than
+    /// [`SR_MARGIN`] from w's top 52 bits t (beyond z's error and the 12 bits t drops), up iff
+    /// t < z. An element closer than that (probability about 2^−50) leaves the block
+    /// undecided: `None`.
     #[inline(always)]
     pub(super) fn round_sr(
         &self,
@@ -279,8 +297,8 @@ impl Scaled {
                 };
                 inv = if past { inv_steps[i + 1] } else { inv };
             }
-            let z = ((a - lo) * inv).min(TWO65);
-            let w = rng::mix(rng::advance(state, j as u64)) as f64;
+            let z = ((a - lo) * inv).min(SR_CAP);
+            let w = word_top(rng::mix(rng::advance(state, j as u64)));
             undecided |= (z - w).abs() <= SR_MARGIN;
             let up = w < z;
             let k = k + up as u64;

@@ -12,9 +12,27 @@
 //! functions.
 #![allow(unsafe_code)]
 
-use super::grid::{SR_MARGIN, Scaled, TWO65};
+use super::grid::{SR_CAP, SR_MARGIN, Scaled, TWO52};
 use super::{GridKernels, Plan, Task, max_finite_abs as max_portable};
 use crate::rng;
+
+/// The grid path's portable roundings as closures, written where they are used so that they
+/// are compiled with the enclosing function's target features (as function items or pointers,
+/// or closures defined elsewhere, they were calls to baseline code: AVX2 `sr` at half the
+/// speed of the engine it replaces).
+macro_rules! portable {
+    ($sr_grid:expr) => {
+        GridKernels {
+            sr_grid: $sr_grid,
+            round: |g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]| {
+                g.round(xs, codes, vs)
+            },
+            sr: |g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64], state| {
+                g.round_sr(xs, codes, vs, state)
+            },
+        }
+    };
+}
 
 /// [`Plan::task_fast`] compiled for the best instruction set of this CPU.
 pub(super) fn task(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
@@ -29,7 +47,7 @@ pub(super) fn task(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
             return unsafe { x86::avx2(plan, work, t) };
         }
     }
-    plan.task_fast(work, t, PORTABLE)
+    plan.task_fast(work, t, portable!(true))
 }
 
 /// [`super::max_finite_abs`] compiled for the best instruction set of this CPU (built for the
@@ -48,16 +66,6 @@ pub(super) fn max_finite_abs(xs: &[f64]) -> f64 {
     }
     max_portable(xs)
 }
-
-/// The grid path's portable roundings.
-type Portable = GridKernels<
-    fn(&Scaled, &[f64], &mut [u8], &mut [f64]),
-    fn(&Scaled, &[f64], &mut [u8], &mut [f64], u64) -> Option<u64>,
->;
-pub(super) const PORTABLE: Portable = GridKernels {
-    round: Scaled::round,
-    sr: Scaled::round_sr,
-};
 
 /// [`GridKernels::apply`] with the kernels the grid path uses on this CPU (for the tests).
 #[cfg(test)]
@@ -84,7 +92,19 @@ pub(super) fn apply_grid(
             };
         }
     }
-    PORTABLE.apply(g, xs, codes, vs, state)
+    portable!(true).apply(g, xs, codes, vs, state)
+}
+
+/// [`GridKernels::apply`] with the portable roundings (for the tests).
+#[cfg(test)]
+pub(super) fn apply_portable(
+    g: &Scaled,
+    xs: &[f64],
+    codes: &mut [u8],
+    vs: &mut [f64],
+    state: u64,
+) -> Option<u64> {
+    portable!(true).apply(g, xs, codes, vs, state)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -95,6 +115,7 @@ mod x86 {
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
     pub fn avx512(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
         let kernels = GridKernels {
+            sr_grid: true,
             round: |g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]| {
                 round_grid(g, xs, codes, vs)
             },
@@ -107,7 +128,7 @@ mod x86 {
 
     #[target_feature(enable = "avx2,bmi2")]
     pub fn avx2(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
-        plan.task_fast(work, t, PORTABLE)
+        plan.task_fast(work, t, portable!(false))
     }
 
     /// [`Scaled::round`] in AVX-512, eight elements per iteration: the magnitude index k by a
@@ -159,7 +180,7 @@ mod x86 {
     }
 
     /// [`Scaled::round_sr`] in AVX-512, eight elements per iteration: k by the binary search
-    /// of [`round_grid`], v_k · S and 2^64 / (step · S) by permutes, the words by SplitMix64
+    /// of [`round_grid`], v_k · S and 2^52 / (step · S) by permutes, the words by SplitMix64
     /// in vector registers, the elements past the last multiple of eight by the portable loop.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
     pub fn round_grid_sr(
@@ -187,7 +208,8 @@ mod x86 {
         let sign = lane(i64::MIN);
         let (to_code, code_sign) = (lane(63 - g.sign_shift as i64), lane(1 << g.sign_shift));
         let top = lane(g.top as i64);
-        let (cap, margin) = (_mm512_set1_pd(TWO65), _mm512_set1_pd(SR_MARGIN));
+        let (cap, margin) = (_mm512_set1_pd(SR_CAP), _mm512_set1_pd(SR_MARGIN));
+        let two52 = _mm512_set1_pd(TWO52);
         let past = |a, b| _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a, b);
         // The states of words j … j + 7, stepped by 8 · GAMMA (wrapping, as `rng::advance`).
         let gamma = rng::advance(0, 1) as i64;
@@ -221,7 +243,9 @@ mod x86 {
             w = _mm512_mullo_epi64(_mm512_xor_si512(w, _mm512_srli_epi64::<27>(w)), m2);
             w = _mm512_xor_si512(w, _mm512_srli_epi64::<31>(w));
             states = _mm512_add_epi64(states, stride);
-            let wf = _mm512_cvtepu64_pd(w);
+            // grid::word_top: the word's top 52 bits, exactly.
+            let top52 = _mm512_or_si512(_mm512_srli_epi64::<12>(w), _mm512_castpd_si512(two52));
+            let wf = _mm512_sub_pd(_mm512_castsi512_pd(top52), two52);
             let d = _mm512_abs_pd(_mm512_sub_pd(z, wf));
             undecided |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(d, margin);
             let up = past(z, wf);

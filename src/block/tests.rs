@@ -275,7 +275,7 @@ fn the_grid_path_rounds_as_the_core() {
                             let state = rng::state(KEY, 0);
                             decided += match kernel {
                                 true => simd::apply_grid(&g, &xs, &mut codes, &mut vs, state),
-                                false => simd::PORTABLE.apply(&g, &xs, &mut codes, &mut vs, state),
+                                false => simd::apply_portable(&g, &xs, &mut codes, &mut vs, state),
                             }
                             .is_some() as usize;
                         }
@@ -348,7 +348,7 @@ fn check_grid_block(
         let state = rng::state(key, 0);
         let got = match kernel {
             true => simd::apply_grid(g, xs, &mut codes, &mut vs, state),
-            false => simd::PORTABLE.apply(g, xs, &mut codes, &mut vs, state),
+            false => simd::apply_portable(g, xs, &mut codes, &mut vs, state),
         };
         let Some(got) = got else {
             assert!(g.inv_steps.is_some(), "{ctx}, {how}: undecided");
