@@ -8,11 +8,13 @@
 //! codes and the dequantised values.
 //!
 //! Every element is the rounding core's rounding of the exact quotient x / S (S = block scale ·
-//! tensor scale): the array engine's kernel rounds x·2^−k or x / S for whole groups of blocks
-//! where that provably gives the same result (`engine`; under `rne`, f64 arithmetic itself,
-//! `rne`; under exact `sr`, the kernel fused with the encoding, `sr`), the
-//! rest goes through [`quotient::round_quotient`]; all are tested bit for bit
-//! against the core. Element `i` of the input draws its random word from `rng::word(key, i)`,
+//! tensor scale). FP4 elements under `rne`, `rna`, `rtz` and exact `sr` compare |x| with the
+//! boundaries of the element grid times S, exact products, and form no quotient at all
+//! (`grid`); other elements have the array engine's kernel round x·2^−k or x / S for whole
+//! groups of blocks where that provably gives the same result (`engine`; under `rne`, f64
+//! arithmetic itself, `rne`; under exact `sr`, the kernel fused with the encoding, `sr`); the
+//! rest goes through [`quotient::round_quotient`]; all are tested bit for bit against the
+//! core. Element `i` of the input draws its random word from `rng::word(key, i)`,
 //! so results do not depend on threads or chunking.
 //!
 //! Special blocks (every rule):

@@ -1,15 +1,17 @@
 //! Runtime CPU dispatch for block quantisation's passes: the same task body compiled for
 //! AVX-512, AVX2 and the baseline, chosen per task.
 //!
-//! This module is the block module's only `unsafe`, for the same reason as
-//! [`crate::fast::isa`]'s dispatch: calling a `#[target_feature]` function is unsafe because
+//! This module is the block module's only `unsafe`, for two reasons. As in
+//! [`crate::fast::isa`]'s dispatch, calling a `#[target_feature]` function is unsafe because
 //! running instructions the CPU lacks is undefined behaviour, and each call below is guarded by
-//! `is_x86_feature_detected!` for exactly the features the callee enables. The code it runs is
-//! safe; the features let the compiler vectorise the per-element passes (64-bit integer
-//! compares, selects and conversions, which the x86-64 baseline does not have: built for the
-//! baseline, pass 2 was a scalar loop of about 60 instructions per element). Everything
-//! [`Plan::task_fast`] runs per element is `#[inline(always)]`, so it is compiled into these
-//! functions.
+//! `is_x86_feature_detected!` for exactly the features the callee enables; the features let
+//! the compiler vectorise the per-element passes (64-bit integer compares, selects and
+//! conversions, which the x86-64 baseline does not have: built for the baseline, pass 2 was a
+//! scalar loop of about 60 instructions per element). Everything [`Plan::task_fast`] runs per
+//! element is `#[inline(always)]`, so it is compiled into these functions. And the grid path's
+//! AVX-512 kernels ([`x86::round_grid`], [`x86::round_grid_sr`]) load and store through raw
+//! pointers, within bounds each states; the portable loops they replace
+//! ([`Scaled::round`], [`Scaled::round_sr`]) are the reference the tests hold them to.
 #![allow(unsafe_code)]
 
 use super::grid::{SR_CAP, SR_MARGIN, Scaled, TWO52};
