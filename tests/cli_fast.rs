@@ -177,6 +177,51 @@ fn bench_round_prints_the_csv_table() {
     fails(&["bench", "round", "--formats", "e99m1"], &["e99m1"]);
 }
 
+#[test]
+fn bench_quantize_prints_the_csv_table() {
+    let out = ok(&[
+        "bench",
+        "quantize",
+        "--presets",
+        "nvfp4,MXINT8",
+        "--modes",
+        "rne,sr",
+        "--n",
+        "5000",
+        "--threads",
+        "1,2",
+        "--reps",
+        "1",
+    ]);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("preset,mode,threads,values_per_s,plain_values_per_s,ratio_to_plain")
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2 * 2 * 2);
+    for r in &rows {
+        assert!(
+            ["nvfp4", "mxint8"].contains(&r[0]) && ["rne", "sr"].contains(&r[1]),
+            "{r:?}"
+        );
+        assert!(["1", "2"].contains(&r[2]), "{r:?}");
+        let v: Vec<f64> = r[3..].iter().map(|x| x.parse().unwrap()).collect();
+        assert!(v.iter().all(|&x| x > 0.0), "{r:?}");
+        // The ratio is the two rates' quotient (rounded to three decimals).
+        assert!((v[2] - v[0] / v[1]).abs() < 1e-3 * v[2].max(1.0), "{r:?}");
+    }
+    fails(&["bench", "quantize", "--threads", "0"], &["--threads 0"]);
+    fails(
+        &["bench", "quantize", "--presets", "mxfp5"],
+        &["\"mxfp5\"", "presets: mxfp8-e4m3"],
+    );
+    fails(
+        &["bench", "quantize", "--n", "0"],
+        &["--n must be at least 1"],
+    );
+}
+
 /// Runs the binary with `ANYFLOAT_ISA` set to `isa` (unset for `None`): (stdout, stderr).
 fn with_isa(isa: Option<&str>, args: &[&str]) -> (Vec<u8>, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_anyfloat"));

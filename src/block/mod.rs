@@ -29,6 +29,7 @@
 //!   for power-of-two rules and rounded with saturation for `nearest`; elements then saturate
 //!   (or lose their low bits). A `nearest` scale that rounds to zero flushes its block to zeros.
 
+pub mod bench;
 mod codes;
 mod engine;
 mod grid;

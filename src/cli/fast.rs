@@ -1,6 +1,7 @@
-//! `round --input` (whole files through the slice engine) and `bench round`.
+//! `round --input` (whole files through the slice engine), `bench round` and `bench quantize`.
 
 use super::{csv_row, parse_format, parse_mode, stdout};
+use anyfloat::block::{self, BlockFormat};
 use anyfloat::exp::store::write_atomic;
 use anyfloat::fast::{self, Kernel, Lane};
 use anyfloat::npy::{self, Dtype};
@@ -24,6 +25,7 @@ pub struct Files<'a> {
 #[derive(clap::Subcommand, Debug)]
 pub enum BenchCommand {
     Round(BenchRoundArgs),
+    Quantize(BenchQuantizeArgs),
 }
 
 /// Measure the slice engine against a plain f64 copy of the same array, measured in the same
@@ -56,14 +58,7 @@ pub fn bench_round(args: BenchRoundArgs) -> anyhow::Result<ExitCode> {
     if args.n == 0 {
         bail!("--n must be at least 1");
     }
-    let mut threads = args.threads.clone();
-    if threads.is_empty() {
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        threads = if cpus > 1 { vec![1, cpus] } else { vec![1] };
-    }
-    if let Some(t) = threads.iter().find(|&&t| t == 0) {
-        bail!("--threads {t}: thread counts must be at least 1");
-    }
+    let threads = bench_threads(&args.threads)?;
     let mut out = stdout();
     writeln!(out, "format,mode,data,threads,values_per_s,ratio_to_copy")?;
     out.flush()?;
@@ -85,6 +80,75 @@ pub fn bench_round(args: BenchRoundArgs) -> anyhow::Result<ExitCode> {
     )?;
     eprintln!("# instruction set: {}", fast::isa());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Measure block quantisation against plain rounding into the element format of the same
+/// array, measured in the same run; prints CSV:
+/// preset,mode,threads,values_per_s,plain_values_per_s,ratio_to_plain.
+///
+/// The data are --n standard normal values in one row; quantisation writes into arrays reused
+/// across calls (`block::quantize_rows_into`, codes in the narrowest unsigned type), plain
+/// rounding is the slice engine's (saturating, the same mode). Each figure is the median of
+/// --reps runs after a warm-up run, the two alternating (so both see the same machine load).
+#[derive(clap::Args, Debug)]
+pub struct BenchQuantizeArgs {
+    /// Presets (comma-separated): mxfp8-e4m3, mxfp8-e5m2, mxfp6-e2m3, mxfp6-e3m2, mxfp4,
+    /// mxint8, nvfp4, fp4-ue5m3-16, fp4-ue5m3-32.
+    #[arg(long, value_delimiter = ',', default_value = "mxfp4,nvfp4,mxfp8-e4m3")]
+    presets: Vec<String>,
+    /// Rounding modes of the elements (comma-separated).
+    #[arg(long, value_delimiter = ',', value_parser = parse_mode, default_value = "rne,sr")]
+    modes: Vec<RoundingMode>,
+    /// Values per array.
+    #[arg(long, default_value_t = 10_000_000)]
+    n: usize,
+    /// Thread counts (comma-separated); default 1 and the number of CPUs.
+    #[arg(long, value_delimiter = ',')]
+    threads: Vec<usize>,
+    /// Timed repetitions per figure (the median is printed).
+    #[arg(long, default_value_t = 5)]
+    reps: usize,
+}
+
+pub fn bench_quantize(args: BenchQuantizeArgs) -> anyhow::Result<ExitCode> {
+    if args.n == 0 {
+        bail!("--n must be at least 1");
+    }
+    let threads = bench_threads(&args.threads)?;
+    let formats = args
+        .presets
+        .iter()
+        .map(|p| Ok((p.trim().to_ascii_lowercase(), BlockFormat::preset(p)?)))
+        .collect::<anyfloat::Result<Vec<_>>>()?;
+    let mut out = stdout();
+    writeln!(
+        out,
+        "preset,mode,threads,values_per_s,plain_values_per_s,ratio_to_plain"
+    )?;
+    out.flush()?;
+    block::bench::run(&formats, &args.modes, args.n, &threads, args.reps, |r| {
+        let line = format!(
+            "{},{},{},{:.4e},{:.4e},{:.3}",
+            r.format, r.mode, r.threads, r.values_per_s, r.plain_values_per_s, r.ratio_to_plain
+        );
+        writeln!(out, "{line}")
+            .and_then(|_| out.flush())
+            .map_err(|e| anyfloat::Error::Invalid(format!("writing stdout: {e}")))
+    })?;
+    eprintln!("# instruction set: {}", fast::isa());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--threads` of the bench commands: default 1 and the number of CPUs; none may be 0.
+fn bench_threads(given: &[usize]) -> anyhow::Result<Vec<usize>> {
+    if let Some(t) = given.iter().find(|&&t| t == 0) {
+        bail!("--threads {t}: thread counts must be at least 1");
+    }
+    if !given.is_empty() {
+        return Ok(given.to_vec());
+    }
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    Ok(if cpus > 1 { vec![1, cpus] } else { vec![1] })
 }
 
 /// The values of an input file and how to write them back.

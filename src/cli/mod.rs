@@ -70,6 +70,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Experiments(a) => exp::experiments(a),
         Command::Wasserstein(a) => exp::wasserstein(a),
         Command::Bench(fast::BenchCommand::Round(a)) => fast::bench_round(a),
+        Command::Bench(fast::BenchCommand::Quantize(a)) => fast::bench_quantize(a),
         Command::Ulp(a) => ulp::ulp(a),
     };
     match result {

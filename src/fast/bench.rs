@@ -77,7 +77,7 @@ pub struct Row {
 /// Medians over `reps` rounds of `a` and `b`, in seconds. Interleaved, so that both see the
 /// same conditions: on a shared machine the speed drifts by tens of per cent between seconds,
 /// and a baseline measured once per table skewed every ratio in it.
-fn paired_medians(reps: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
+pub(crate) fn paired_medians(reps: usize, mut a: impl FnMut(), mut b: impl FnMut()) -> (f64, f64) {
     // Warm-up: page faults, caches, frequency.
     a();
     b();
