@@ -3,7 +3,7 @@
 //! bench `benches/block.rs` measures the same with E2M1 as the plain rounding).
 
 use super::codes::Codes;
-use super::{BlockFormat, Output, quantize_with};
+use super::{BlockFormat, Output, Paths, quantize_with};
 use crate::error::{Error, Result};
 use crate::fast::{Kernel, bench::paired_medians};
 use crate::mode::{Rounding, RoundingMode};
@@ -68,7 +68,7 @@ pub fn run(
                                 scales: &mut scales,
                                 dequantized: &mut deq,
                             };
-                            let r = quantize_with(&bf, &data, n, 7, out, true);
+                            let r = quantize_with(&bf, &data, n, 7, out, Paths::Fastest);
                             failed = failed.take().or(r.err());
                         },
                         || {

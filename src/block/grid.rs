@@ -1,19 +1,20 @@
-//! The direct element path for formats of at most eight magnitudes (FP4) under a deterministic
-//! mode symmetric in sign (`rne`, `rna`, `rtz`): no quotient at all, so nothing to check.
+//! The direct element path for formats of at most eight magnitudes (FP4) under a mode
+//! symmetric in sign (`rne`, `rna`, `rtz`, exact `sr`): no quotient at all.
 //!
 //! The rounding of x / S to an element is a step function of |x| / S that changes at a few
 //! boundaries t_i in element units: between the magnitudes v_i and v_(i+1), their midpoint
-//! (nearest modes) or v_(i+1) itself (`rtz`), and one more beyond the largest value, where the
-//! rounding overflows. Each boundary belongs to one side, as the mode rounds it (a tie). So
-//! x / S rounds to v_k with k = #{i : |x| > b_i}, where b_i = t_i · S, or its f64 predecessor
-//! where the boundary rounds up (for f64 values, |x| ≥ b ⇔ |x| > pred(b)). The comparison
-//! |x| > t_i · S is the exact comparison |x| / S > t_i wherever the product is exact, which
-//! [`Grid::scaled`] checks per block: S's significand leaves room for t_i's few bits, and t_0 · S
-//! is an f64 normal (a product too large for f64 overflows to +Inf, which compares as the exact
-//! product would: above every finite |x|).
+//! (nearest modes) or v_(i+1) itself (`rtz`, and `sr` for the floor it starts from), and one
+//! more beyond the largest value, where the rounding overflows. Each boundary belongs to one
+//! side, as the mode rounds it (a tie). So x / S rounds to v_k with k = #{i : |x| > b_i}, where
+//! b_i = t_i · S, or its f64 predecessor where the boundary rounds up (for f64 values,
+//! |x| ≥ b ⇔ |x| > pred(b)). The comparison |x| > t_i · S is the exact comparison |x| / S > t_i
+//! wherever the product is exact, which [`Grid::scaled`] checks per block: S's significand
+//! leaves room for t_i's few bits, and t_0 · S is an f64 normal (a product too large for f64
+//! overflows to +Inf, which compares as the exact product would: above every finite |x|).
+//! Exact `sr` then rounds up from v_k at random ([`Scaled::round_sr`]).
 //!
 //! Where NVFP4's scales are not powers of two, the quotient paths divide every element and
-//! check the quotients for midpoints; here seven compares per element decide the rounding
+//! check the quotients for midpoints; here a few compares per element decide the rounding
 //! exactly, and the dequantised value v_k · S is the product the exact path forms.
 
 use super::Element;
@@ -110,16 +111,21 @@ impl Grid {
         }
         let value = |c: usize| codec::to_f64(&fmt, c as u128);
         let sign_bit = fmt.sign_bit() as u64;
+        let round = |t: f64| {
+            Exact::from_f64(t).map(|e| crate::round::round(&fmt, &e, rounding, &mut NoRandom))
+        };
+        // Codes 0 … n are the magnitudes in order, each a value the core rounds to itself (not
+        // so for a format without subnormals, whose field-0 codes decode to values it flushes),
+        // and their negatives carry the sign bit.
         let layout = (0..=n).all(|c| {
             let neg = value(c | sign_bit as usize);
-            (c == 0 || value(c) > value(c - 1)) && neg.to_bits() == value(c).to_bits() | SIGN
+            (c == 0 || value(c) > value(c - 1))
+                && neg.to_bits() == value(c).to_bits() | SIGN
+                && round(value(c)).is_some_and(|r| r.value == c as u128)
         });
         if !layout {
             return None;
         }
-        let round = |t: f64| {
-            Exact::from_f64(t).map(|e| crate::round::round(&fmt, &e, rounding, &mut NoRandom))
-        };
         let max = value(n);
         // The next magnitude with unbounded exponent: max plus the step of its binade.
         let next = max + 2f64.powi(fmt.emax() - fmt.man_bits() as i32);
@@ -188,12 +194,14 @@ impl Grid {
         self.inv_steps.is_some()
     }
 
-    /// Whether every scale this path will meet (scale format `scale` times the tensor scale
-    /// `tensor`) leaves room for the boundaries' bits, so that blocks are not sent to the exact
-    /// path one element at a time ([`Grid::scaled`] still checks each).
-    pub(super) fn fits(&self, scale: &Format, tensor: f64) -> bool {
-        let tensor_bits = 53 - (tensor.to_bits() | 1 << 52).trailing_zeros();
-        scale.precision() + tensor_bits + self.low_bits.count_ones() <= 53
+    /// Whether every scale this path will meet (of the scale format `scale`, or powers of two
+    /// where `pow2`, times the tensor scale `tensor`) leaves room for the boundaries' bits, so
+    /// that blocks are not sent to the exact path one element at a time ([`Grid::scaled`]
+    /// still checks each).
+    pub(super) fn fits(&self, scale: &Format, pow2: bool, tensor: f64) -> bool {
+        let bits = |v: f64| 53 - (v.to_bits() | 1 << 52).trailing_zeros();
+        let scale_bits = if pow2 { 1 } else { scale.precision() };
+        scale_bits + bits(tensor) + self.low_bits.count_ones() <= 53
     }
 
     /// The boundaries and magnitudes times the block scale `s`, where every product t_i · s is
@@ -261,15 +269,16 @@ impl Scaled {
     /// state [`rng::advance`]`(state, j)`) into `codes` and `vs`: the number of elements that
     /// overflowed (and saturated), or `None` where the exact path must round the block.
     ///
-    /// k from the boundaries of `rtz`, so v_k · S ≤ |x| < v_(k+1) · S; the fraction
-    /// f = (|x| − v_k · S) / ((v_(k+1) − v_k) · S) in units of 2^−52 as
-    /// z = (|x| − v_k · S) · fl(2^52 / (step · S)): the difference is exact and z within 2^−52 · z
-    /// of f · 2^52 (two roundings; capped at 2^53, where f > 1 for sure). The core rounds up
-    /// iff the uniform bits drawn for the element lie below f's: where their first word w is
-    /// more than 2^13 from f · 2^64, iff w < f · 2^64. So wherever z is more than
-    /// [`SR_MARGIN`] from w's top 52 bits t (beyond z's error and the 12 bits t drops), up iff
-    /// t < z. An element closer than that (probability about 2^−50) leaves the block
-    /// undecided: `None`.
+    /// k from the boundaries of `rtz`, so v_k · S ≤ |x| < v_(k+1) · S (or |x| beyond the
+    /// largest magnitude, k = n); the fraction f = (|x| − v_k · S) / ((v_(k+1) − v_k) · S) in
+    /// units of 2^−52 as z = (|x| − v_k · S) · fl(2^52 / (step · S)). The difference is exact
+    /// (Sterbenz) but where k = n and |x| ≥ 2 v_n · S, and there z ≥ 2^52 − ½ exceeds every
+    /// word; elsewhere z is within 2^−52 · z of f · 2^52 (two roundings; capped at 2^53, where
+    /// f > 1 for sure), i.e. within about 2 units. The core rounds up iff the uniform bits
+    /// drawn for the element lie below f's: iff their first word w < f · 2^64 wherever w is not
+    /// ⌊f · 2^64⌋. So wherever z is more than [`SR_MARGIN`] from w's top 52 bits t (beyond z's
+    /// error and the 12 bits t drops), up iff t < z. An element closer than that (probability
+    /// about 2^−50) leaves the block undecided: `None`.
     #[inline(always)]
     pub(super) fn round_sr(
         &self,

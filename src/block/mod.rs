@@ -8,9 +8,9 @@
 //! codes and the dequantised values.
 //!
 //! Every element is the rounding core's rounding of the exact quotient x / S (S = block scale ·
-//! tensor scale). FP4 elements under `rne`, `rna`, `rtz` and exact `sr` compare |x| with the
-//! boundaries of the element grid times S, exact products, and form no quotient at all
-//! (`grid`); other elements have the array engine's kernel round x·2^−k or x / S for whole
+//! tensor scale). FP4 elements under `rne`, `rna`, `rtz` and exact `sr` (but `sr` built for
+//! AVX2) compare |x| with the boundaries of the element grid times S, exact products, and form
+//! no quotient at all (`grid`); other elements have the array engine's kernel round x·2^−k or x / S for whole
 //! groups of blocks where that provably gives the same result (`engine`; under `rne`, f64
 //! arithmetic itself, `rne`; under exact `sr`, the kernel fused with the encoding, `sr`); the
 //! rest goes through [`quotient::round_quotient`]; all are tested bit for bit against the
@@ -361,22 +361,42 @@ impl BlockFormat {
         if !self.elem.format().fits_in_f64() || !self.scale.fits_in_f64() {
             return fail("element and scale values must be f64 values".into());
         }
-        // The tensor scale is amax / (scale max · element max) in binary32 (1 where the
-        // product overflows), and the rules divide by tensor scale · element max: both
-        // products are formed in f64, exact only where their significands fit in 53 bits.
+        // The tensor scale is amax / (scale max · element max) in binary32, 1 where that
+        // product overflows; then `rceil` and `nearest` divide amax by tensor scale · element
+        // max, and `nearest`'s elements by S = block scale · tensor scale. Each product is
+        // formed in binary64 and must be exact (the tensor scale has up to 24 bits).
         let bits = |v: f64| 53 - (v.to_bits() | 1 << 52).trailing_zeros();
         let emax = self.elem.max();
         let smax = codec::to_f64(&self.scale, self.scale.max_finite(false));
-        let inexact = |a: f64, b: f64| (a * b).is_finite() && bits(a) + bits(b) > 53;
-        if self.tensor_scale && (inexact(emax, smax) || bits(emax) + 24 > 53) {
-            return fail(format!(
-                "with a tensor scale, the largest element ({emax:e}, {} significant bits) must \
-                 have at most 29 significant bits and multiply exactly with the largest scale \
-                 ({smax:e}, {} bits) in binary64: use a narrower element or scale format, or no \
-                 tensor scale",
-                bits(emax),
-                bits(smax)
-            ));
+        let product = smax * emax;
+        let tensor_is_one = !product.is_finite();
+        let refuse = |what: String| {
+            fail(format!(
+                "with a tensor scale, {what} must be exact in binary64: use a narrower element or \
+                 scale format, or no tensor scale"
+            ))
+        };
+        if self.tensor_scale && !tensor_is_one {
+            if smax.mul_add(emax, -product) != 0.0 {
+                return refuse(format!(
+                    "the largest scale ({smax:e}) · the largest element ({emax:e})"
+                ));
+            }
+            let divides = matches!(self.rule, ScaleRule::Rceil | ScaleRule::Nearest);
+            if divides && bits(emax) + 24 > 53 {
+                return refuse(format!(
+                    "tensor scale · the largest element ({emax:e}, {} significant bits, at most \
+                     29)",
+                    bits(emax)
+                ));
+            }
+            if self.rule == ScaleRule::Nearest && self.scale.precision() + 24 > 53 {
+                return refuse(format!(
+                    "block scale · tensor scale ({}, {} significant bits, at most 29)",
+                    scale_name(&self.scale),
+                    self.scale.precision()
+                ));
+            }
         }
         Ok(())
     }
@@ -549,7 +569,8 @@ impl Plan {
             elem_fmt,
             elem_fast: FastFormat::new(&elem_fmt),
             rne: Rne::new(&bf.elem, &bf.rounding, engine.is_some()),
-            grid: Grid::new(&bf.elem, &bf.rounding).filter(|g| g.fits(s, tensor)),
+            grid: Grid::new(&bf.elem, &bf.rounding)
+                .filter(|g| g.fits(s, bf.rule != ScaleRule::Nearest, tensor)),
             sr: Sr::new(&bf.elem, &bf.rounding, engine.as_ref()),
             engine,
             elem_max: bf.elem.max(),
@@ -1069,11 +1090,7 @@ struct GridKernels<R, S> {
     sr_grid: bool,
 }
 
-impl<R, S> GridKernels<R, S>
-where
-    R: Fn(&Scaled, &[f64], &mut [u8], &mut [f64]) + Copy,
-    S: Fn(&Scaled, &[f64], &mut [u8], &mut [f64], u64) -> Option<u64> + Copy,
-{
+impl<R: GridRound, S: GridRoundSr> GridKernels<R, S> {
     /// Rounds the block `xs` (element j drawing the word of the stream state
     /// [`rng::advance`]`(state, j)` under `sr`) into `codes` and `vs`: the number of elements
     /// that overflowed in an `sr` rounding (see [`Scaled::overflows`] for the others), or
@@ -1294,7 +1311,7 @@ pub fn quantize_rows(
         scales: &mut scales,
         dequantized: &mut dequantized,
     };
-    let sum = quantize_with(bf, data, row_len, key, out, true)?;
+    let sum = quantize_with(bf, data, row_len, key, out, Paths::Fastest)?;
     Ok(Quantized {
         codes,
         scales,
@@ -1323,7 +1340,7 @@ pub fn quantize_rows_into<C: Code>(
         scales,
         dequantized,
     };
-    quantize_with(bf, data, row_len, key, out, true)
+    quantize_with(bf, data, row_len, key, out, Paths::Fastest)
 }
 
 /// The arrays [`quantize_rows_into`] fills.
@@ -1333,16 +1350,27 @@ struct Output<'a> {
     dequantized: &'a mut [f64],
 }
 
-/// [`quantize_rows_into`], through the element engine where it applies if `engine` (always but
-/// in the tests that compare the two paths), else every element through the exact quotient
-/// path.
+/// Which element paths [`quantize_with`] may take: all but in the tests that compare them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Paths {
+    /// The fastest that applies.
+    Fastest,
+    /// All but the grid (so that the engine's paths for FP4 elements are tested on CPUs where
+    /// the grid takes them).
+    #[cfg(test)]
+    NoGrid,
+    /// Every element through the exact quotient path.
+    Exact,
+}
+
+/// [`quantize_rows_into`] by the element paths `paths`.
 fn quantize_with(
     bf: &BlockFormat,
     data: &[f64],
     row_len: usize,
     key: u64,
     out: Output<'_>,
-    engine: bool,
+    paths: Paths,
 ) -> Result<Summary> {
     let Output {
         codes,
@@ -1378,9 +1406,11 @@ fn quantize_with(
         1.0
     };
     let mut plan = Plan::new(bf, row_len, tensor, key);
-    if !engine {
-        plan.engine = None;
+    if paths != Paths::Fastest {
         plan.grid = None;
+    }
+    if paths == Paths::Exact {
+        plan.engine = None;
         plan.rne = None;
         plan.sr = None;
         plan.scale_rne = None;

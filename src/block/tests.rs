@@ -157,16 +157,19 @@ fn exact_log2_ratios() {
 }
 
 #[test]
-fn every_preset_takes_the_vectorised_element_path() {
-    // The differential tests in tests/block.rs exercise the engine only where it exists; its
-    // direct paths under `rne` (every preset's default) and `sr` where the element is a float.
+fn every_preset_takes_a_vectorised_path() {
+    // The differential tests in tests/block.rs exercise the vectorised paths only where they
+    // exist: the engine in every mode, its direct paths under `rne` (every preset's default)
+    // and `sr` where the element is a float, and for FP4 elements the grid, which takes their
+    // place (the tests here run the engine's paths for FP4 too, without the grid).
     for (name, _, _) in PRESETS {
         let bf = BlockFormat::preset(name).unwrap();
         assert_eq!(bf.rounding.mode, RoundingMode::NearestEven, "{name}");
         let float = matches!(bf.elem, Element::Float(_));
         // FP4 presets take the grid path instead, even with a tensor scale of 24 bits.
         let tensor = 1.0 + f32::EPSILON as f64;
-        let grid = grid::Grid::new(&bf.elem, &bf.rounding).filter(|g| g.fits(&bf.scale, tensor));
+        let grid = grid::Grid::new(&bf.elem, &bf.rounding)
+            .filter(|g| g.fits(&bf.scale, bf.rule != ScaleRule::Nearest, tensor));
         assert_eq!(grid.is_some(), bf.elem.width() == 4 && float, "{name} grid");
         assert_eq!(
             rne::Rne::new(&bf.elem, &bf.rounding, true).is_some(),
@@ -210,7 +213,16 @@ fn the_grid_path_rounds_as_the_core() {
     let mut s = Stream::new(11);
     let (mut grids, mut blocks, mut planted) = (Vec::new(), 0, 0);
     let names = [
-        "e2m1", "e2m1fn", "e3m0", "e2m1ieee", "e2m1fnuz", "ue2m1", "e2m2", "e4m3",
+        "e2m1",
+        "e2m1fn",
+        "e3m0",
+        "e2m1ieee",
+        "e2m1fnuz",
+        "ue2m1",
+        "e2m2",
+        "e4m3",
+        "e2m1finftz",
+        "e2m1ftz",
     ];
     for name in names {
         let fmt = Format::parse(name).unwrap();
@@ -239,7 +251,15 @@ fn the_grid_path_rounds_as_the_core() {
                 };
                 grids.push((name, mode, saturating));
                 let mut scales = divisors(&mut s);
-                scales.extend([2f64.powi(-1020), 2f64.powi(-1000), 2f64.powi(1000), 1e300]);
+                // (The last ones make the upper boundaries' products overflow to +Inf.)
+                scales.extend([
+                    2f64.powi(-1020),
+                    2f64.powi(-1000),
+                    2f64.powi(1000),
+                    1e300,
+                    2f64.powi(1021),
+                    1.5 * 2f64.powi(1022),
+                ]);
                 for sc in scales {
                     let Some(g) = grid.scaled(sc) else {
                         continue;
@@ -247,11 +267,7 @@ fn the_grid_path_rounds_as_the_core() {
                     let mut xs = vec![0.0, -0.0, 5e-324, -1e-310];
                     for &p in &points {
                         let b = p * sc;
-                        xs.extend([
-                            b,
-                            f64::from_bits(b.to_bits() - 1),
-                            f64::from_bits(b.to_bits() + 1),
-                        ]);
+                        xs.extend([b, b.next_down(), b.next_up()]);
                     }
                     xs.extend((0..40).map(|_| s.next_normal() * 3.0 * sc));
                     let neg: Vec<f64> = xs.iter().map(|x| -x).collect();
@@ -300,11 +316,15 @@ fn the_grid_path_rounds_as_the_core() {
             assert!(grids.contains(&case), "{case:?}");
         }
     }
+    // Formats with fewer magnitudes (e3m0, e2m1ieee) where overflow gives the largest value.
+    for name in ["e3m0", "e2m1ieee"] {
+        let case = (name, RoundingMode::NearestEven, true);
+        assert!(grids.contains(&case), "{case:?}");
+    }
+    // Without subnormals the field-0 codes decode to values the core flushes: not a grid.
     for (name, mode, _) in &grids {
-        assert!(
-            !["e2m1fnuz", "ue2m1", "e2m2", "e4m3"].contains(name),
-            "{name}"
-        );
+        let never = ["e2m1fnuz", "ue2m1", "e2m2", "e4m3", "e2m1finftz", "e2m1ftz"];
+        assert!(!never.contains(name), "{name}");
         assert!(
             matches!(
                 mode,
@@ -419,7 +439,7 @@ fn assert_fast_path_is_the_reference(
     key: u64,
 ) -> usize {
     let n = bf.block_count(x.len(), row_len).unwrap();
-    let run = |engine| {
+    let run = |paths| {
         let (mut codes, mut scales, mut deq) =
             (vec![7u64; x.len()], vec![7; n], vec![-1.5; x.len()]);
         let out = Output {
@@ -427,11 +447,24 @@ fn assert_fast_path_is_the_reference(
             scales: &mut scales,
             dequantized: &mut deq,
         };
-        let sum = quantize_with(bf, x, row_len, key, out, engine).unwrap();
+        let sum = quantize_with(bf, x, row_len, key, out, paths).unwrap();
         (codes, scales, deq, sum)
     };
-    let (fast, reference) = (run(true), run(false));
+    let (fast, reference) = (run(Paths::Fastest), run(Paths::Exact));
     let ctx = format!("{bf} {:?} rows of {row_len}", bf.rounding);
+    // Where the grid takes the elements (FP4), the engine's paths it replaces, which AVX2 still
+    // takes for `sr`, against the exact path too.
+    if grid::Grid::new(&bf.elem, &bf.rounding).is_some() {
+        let engine = run(Paths::NoGrid);
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(engine.0, reference.0, "{ctx}: codes without the grid");
+        assert_eq!(engine.1, reference.1, "{ctx}: scales without the grid");
+        assert!(
+            bits(&engine.2) == bits(&reference.2),
+            "{ctx}: values without the grid"
+        );
+        assert_eq!(engine.3, reference.3, "{ctx}: summary without the grid");
+    }
     // Narrow codes (u8 where they fit) into junk: every one written, the same as in u64.
     if bf.elem.width() <= 8 {
         let (mut codes, mut scales, mut deq) =
@@ -441,7 +474,7 @@ fn assert_fast_path_is_the_reference(
             scales: &mut scales,
             dequantized: &mut deq,
         };
-        quantize_with(bf, x, row_len, key, out, true).unwrap();
+        quantize_with(bf, x, row_len, key, out, Paths::Fastest).unwrap();
         let wide: Vec<u64> = codes.iter().map(|&c| c.into()).collect();
         assert_eq!(wide, fast.0, "{ctx}: u8 codes");
     }
@@ -571,32 +604,54 @@ fn the_vectorised_path_equals_the_exact_path_and_the_core() {
 
 #[test]
 fn a_tensor_scale_needs_exact_products_with_the_largest_element() {
-    // tensor scale · element max (binary32 · the element's largest value) and scale max ·
-    // element max must be exact in binary64; a product that overflows is allowed (the tensor
-    // scale is then 1).
-    let bf = |elem: &str, scale: &str| BlockFormat {
+    // scale max · element max, tensor scale · element max (`rceil`, `nearest`) and block scale
+    // · tensor scale (`nearest`) must be exact in binary64; where scale max · element max
+    // overflows the tensor scale is 1 and nothing is refused.
+    let bf = |elem: &str, scale: &str, rule| BlockFormat {
         tensor_scale: true,
         ..BlockFormat::new(
             Element::parse(elem).unwrap(),
             parse_scale(scale).unwrap(),
             16,
-            ScaleRule::Nearest,
+            rule,
         )
     };
-    for (elem, scale) in [("int31", "ue4m3"), ("int32", "e8m0"), ("binary32", "e8m30")] {
-        let err = bf(elem, scale).check().unwrap_err().to_string();
-        assert!(err.contains("significant bits"), "{elem} {scale}: {err}");
+    use ScaleRule::*;
+    let refused = [
+        ("int31", "ue4m3", Nearest, "largest element"),
+        ("int32", "e8m0", Rceil, "largest element"),
+        ("binary32", "e8m30", Floor, "largest scale"),
+        ("e2m1", "e8m30", Nearest, "block scale"),
+    ];
+    for (elem, scale, rule, what) in refused {
+        let err = bf(elem, scale, rule).check().unwrap_err().to_string();
+        assert!(
+            err.contains(what) && err.contains("exact"),
+            "{elem} {scale} {rule}: {err}"
+        );
         assert!(
             BlockFormat {
                 tensor_scale: false,
-                ..bf(elem, scale)
+                ..bf(elem, scale, rule)
             }
             .check()
             .is_ok()
         );
     }
-    for (elem, scale) in [("int30", "ue4m3"), ("e2m1", "exact"), ("binary32", "e8m0")] {
-        assert!(bf(elem, scale).check().is_ok(), "{elem} {scale}");
+    let allowed = [
+        ("int30", "ue4m3", Nearest),
+        ("int32", "e8m0", Floor),
+        ("e2m1", "exact", Nearest),
+        ("int2", "exact", Floor),
+        ("e2m1", "e8m28", Nearest),
+        ("e2m1", "e8m30", Floor),
+        ("binary32", "e8m0", Nearest),
+    ];
+    for (elem, scale, rule) in allowed {
+        assert!(
+            bf(elem, scale, rule).check().is_ok(),
+            "{elem} {scale} {rule}"
+        );
     }
 }
 
@@ -725,8 +780,9 @@ fn quotients_landing_on_grid_points_and_midpoints_go_to_the_exact_path() {
 #[test]
 fn nearest_scales_landing_on_midpoints_go_to_the_exact_path() {
     // amax / d (d = tensor scale · element max) lands on a midpoint of the scale format only
-    // if d · midpoint has more bits than f64: a scale format of 31 significant bits under a
-    // binary32 tensor scale. The first block holds the largest value G, which sets the tensor
+    // if d · midpoint has more bits than f64: a scale format of 29 significant bits (the most a
+    // tensor scale allows, so that block scale · tensor scale is exact) under a binary32
+    // tensor scale: d has about 26 bits, a midpoint 30. The first block holds the largest value G, which sets the tensor
     // scale; every other block's largest value is an f64 neighbour of d · m, m a midpoint of
     // the scale format, whose quotient by d is m but not exactly — and then blocks with the
     // other neighbours, whose quotients lie a few ulps beside m, where the fast path's
@@ -735,7 +791,7 @@ fn nearest_scales_landing_on_midpoints_go_to_the_exact_path() {
     // error bound in `Rne::round_scale`.)
     let mut bf = BlockFormat::new(
         Element::parse("e2m1").unwrap(),
-        parse_scale("e5m30").unwrap(),
+        parse_scale("e5m28").unwrap(),
         16,
         ScaleRule::Nearest,
     );
@@ -748,9 +804,9 @@ fn nearest_scales_landing_on_midpoints_go_to_the_exact_path() {
     assert!(d != 1.0 * bf.elem.max(), "the tensor scale is 1");
     let mut landed = 0;
     for _ in 0..2000 {
-        let k = s.next_u64() >> 34;
-        let m = ((1u64 << 30) + k) as f64 + 0.5;
-        let m = m * 2f64.powi(-30 + (s.next_u64() % 8) as i32);
+        let k = s.next_u64() >> 36;
+        let m = ((1u64 << 28) + k) as f64 + 0.5;
+        let m = m * 2f64.powi(-28 + (s.next_u64() % 8) as i32);
         let x0 = (d * m).to_bits();
         let amax = (0..=4u64)
             .flat_map(|j| [x0 + j, x0 - j])
