@@ -4,8 +4,9 @@
 
 use super::codes::Codes;
 use super::{BlockFormat, Output, Paths, quantize_with};
-use crate::error::{Error, Result};
-use crate::fast::{Kernel, bench::paired_medians};
+use crate::error::Result;
+use crate::fast::Kernel;
+use crate::fast::bench::{paired_medians, pool};
 use crate::mode::{Rounding, RoundingMode};
 use crate::rng::Stream;
 
@@ -44,10 +45,7 @@ pub fn run(
     let mut s = Stream::new(1);
     let data: Vec<f64> = (0..n).map(|_| s.next_normal()).collect();
     for &t in threads {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .map_err(|e| Error::Invalid(format!("cannot start {t} threads: {e}")))?;
+        let pool = pool(t)?;
         for (name, bf) in formats {
             for &mode in modes {
                 let mut bf = *bf;

@@ -69,9 +69,11 @@ pub(super) fn max_finite_abs(xs: &[f64]) -> f64 {
     max_portable(xs)
 }
 
-/// [`GridKernels::apply`] with the kernels the grid path uses on this CPU (for the tests).
+/// [`GridKernels::apply`] with the kernels the grid path uses on this CPU where `best`, else
+/// with the portable loops (for the tests).
 #[cfg(test)]
 pub(super) fn apply_grid(
+    best: bool,
     g: &Scaled,
     xs: &[f64],
     codes: &mut [u8],
@@ -79,33 +81,19 @@ pub(super) fn apply_grid(
     state: u64,
 ) -> Option<u64> {
     #[cfg(target_arch = "x86_64")]
-    {
-        if x86::has_avx512() {
-            // SAFETY: the CPU has every feature `x86::round_grid` and `x86::round_grid_sr`
-            // enable (checked just above).
-            return unsafe {
-                match g.inv_steps {
-                    Some(_) => x86::round_grid_sr(g, xs, codes, vs, state),
-                    None => {
-                        x86::round_grid(g, xs, codes, vs);
-                        Some(0)
-                    }
+    if best && x86::has_avx512() {
+        // SAFETY: the CPU has every feature `x86::round_grid` and `x86::round_grid_sr` enable
+        // (checked just above).
+        return unsafe {
+            match g.inv_steps {
+                Some(_) => x86::round_grid_sr(g, xs, codes, vs, state),
+                None => {
+                    x86::round_grid(g, xs, codes, vs);
+                    Some(0)
                 }
-            };
-        }
+            }
+        };
     }
-    portable!(true).apply(g, xs, codes, vs, state)
-}
-
-/// [`GridKernels::apply`] with the portable roundings (for the tests).
-#[cfg(test)]
-pub(super) fn apply_portable(
-    g: &Scaled,
-    xs: &[f64],
-    codes: &mut [u8],
-    vs: &mut [f64],
-    state: u64,
-) -> Option<u64> {
     portable!(true).apply(g, xs, codes, vs, state)
 }
 
@@ -133,56 +121,108 @@ mod x86 {
         plan.task_fast(work, t, portable!(false))
     }
 
+    use std::arch::x86_64::*;
+
+    /// A scaled grid in AVX-512 registers, and the steps the two kernels share.
+    struct Lanes {
+        /// The boundaries (lane 7: the overflow boundary, unused here) and magnitudes · S.
+        bounds: __m512d,
+        values: __m512d,
+        /// bounds[3] in every lane: the binary search's first step.
+        middle: __m512d,
+        /// Shifts the sign of an f64 to the codes' sign bit, and that bit.
+        to_code: __m512i,
+        code_sign: __m512i,
+    }
+
+    impl Lanes {
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+        #[inline]
+        fn new(g: &Scaled) -> Lanes {
+            // SAFETY: `bounds` and `values` are arrays of eight f64.
+            let (bounds, values) = unsafe {
+                (
+                    _mm512_loadu_pd(g.bounds.as_ptr()),
+                    _mm512_loadu_pd(g.values.as_ptr()),
+                )
+            };
+            let lane = _mm512_set1_epi64;
+            Lanes {
+                bounds,
+                values,
+                middle: _mm512_permutexvar_pd(lane(3), bounds),
+                to_code: lane(63 - g.sign_shift as i64),
+                code_sign: lane(1 << g.sign_shift),
+            }
+        }
+
+        /// k = #{i < 7 : a > bounds[i]} for the magnitudes `a`: 4 if past bounds[3]; then 2
+        /// more if past bounds[k + 1]; then 1 more if past bounds[k] (three compares, two
+        /// permutes; lane 7 is never read).
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+        #[inline]
+        fn index(&self, a: __m512d) -> __m512i {
+            let lane = _mm512_set1_epi64;
+            let past = |b| _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a, b);
+            let k = _mm512_maskz_mov_epi64(past(self.middle), lane(4));
+            let m = past(_mm512_permutexvar_pd(
+                _mm512_or_si512(k, lane(1)),
+                self.bounds,
+            ));
+            let k = _mm512_mask_add_epi64(k, m, k, lane(2));
+            let m = past(_mm512_permutexvar_pd(k, self.bounds));
+            _mm512_mask_add_epi64(k, m, k, lane(1))
+        }
+
+        /// Stores the codes and dequantised values of the elements `x` with magnitude indices
+        /// `k` into `codes` and `vs`: value v_k · S | (x & sign), code
+        /// k | ((x >> (63 − shift)) & sign bit), both A | (B & C).
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+        #[inline]
+        fn store(&self, k: __m512i, x: __m512d, codes: &mut [u8; 8], vs: &mut [f64; 8]) {
+            let xb = _mm512_castpd_si512(x);
+            let value = _mm512_castpd_si512(_mm512_permutexvar_pd(k, self.values));
+            let value = _mm512_ternarylogic_epi64::<0xF8>(value, xb, _mm512_set1_epi64(i64::MIN));
+            let shifted = _mm512_srlv_epi64(xb, self.to_code);
+            let code = _mm512_ternarylogic_epi64::<0xF8>(k, shifted, self.code_sign);
+            // SAFETY: `codes` and `vs` are arrays of eight elements.
+            unsafe {
+                _mm_storel_epi64(codes.as_mut_ptr().cast(), _mm512_cvtepi64_epi8(code));
+                _mm512_storeu_si512(vs.as_mut_ptr().cast(), value);
+            }
+        }
+    }
+
+    /// `xs`, `codes` and `vs` in arrays of eight, as long as all three last.
+    fn eights<'a>(
+        xs: &'a [f64],
+        codes: &'a mut [u8],
+        vs: &'a mut [f64],
+    ) -> impl Iterator<Item = ((&'a [f64; 8], &'a mut [u8; 8]), &'a mut [f64; 8])> {
+        (xs.as_chunks::<8>().0.iter())
+            .zip(codes.as_chunks_mut::<8>().0.iter_mut())
+            .zip(vs.as_chunks_mut::<8>().0.iter_mut())
+    }
+
     /// [`Scaled::round`] in AVX-512, eight elements per iteration: the magnitude index k by a
-    /// binary search of the boundaries held in one register (three compares, two permutes),
-    /// the value v_k · S by a third permute; the elements past the last multiple of eight by
-    /// the portable loop. Where the portable loop (seven compares, counts and selects) kept
-    /// its sixteen broadcast constants on the stack, this needs five registers.
+    /// binary search of the boundaries held in one register ([`Lanes::index`]), the value
+    /// v_k · S by a permute; the elements past the last multiple of eight by the portable
+    /// loop. Where the portable loop (seven compares, counts and selects) kept its sixteen
+    /// broadcast constants on the stack, this needs five registers.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
     pub fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
-        use std::arch::x86_64::*;
+        let lanes = Lanes::new(g);
         let n = xs.len().min(codes.len()).min(vs.len()) / 8 * 8;
-        // SAFETY: `bounds` and `values` are arrays of eight f64; each load and store below
-        // reads or writes eight elements at j + 8 ≤ n, within all three slices.
-        let (t, v) = unsafe {
-            (
-                _mm512_loadu_pd(g.bounds.as_ptr()),
-                _mm512_castpd_si512(_mm512_loadu_pd(g.values.as_ptr())),
-            )
-        };
-        let lane = _mm512_set1_epi64;
-        let (one, two, four) = (lane(1), lane(2), lane(4));
-        let middle = _mm512_permutexvar_pd(lane(3), t);
-        let sign = lane(i64::MIN);
-        let (to_code, code_sign) = (lane(63 - g.sign_shift as i64), lane(1 << g.sign_shift));
-        let past = |a, b| _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a, b);
-        for j in (0..n).step_by(8) {
-            // SAFETY: see above.
-            let x = unsafe { _mm512_loadu_pd(xs.as_ptr().add(j)) };
-            let a = _mm512_abs_pd(x);
-            // k = #{i < 7 : a > bounds[i]}: 4 if past bounds[3]; then 2 more if past
-            // bounds[k + 1]; then 1 more if past bounds[k].
-            let k = _mm512_maskz_mov_epi64(past(a, middle), four);
-            let m = past(a, _mm512_permutexvar_pd(_mm512_or_si512(k, one), t));
-            let k = _mm512_mask_add_epi64(k, m, k, two);
-            let m = past(a, _mm512_permutexvar_pd(k, t));
-            let k = _mm512_mask_add_epi64(k, m, k, one);
-            let xb = _mm512_castpd_si512(x);
-            // value | (x & sign), k | ((x >> (63 − shift)) & sign bit): A | (B & C).
-            let value = _mm512_ternarylogic_epi64::<0xF8>(_mm512_permutexvar_epi64(k, v), xb, sign);
-            let code =
-                _mm512_ternarylogic_epi64::<0xF8>(k, _mm512_srlv_epi64(xb, to_code), code_sign);
-            // SAFETY: see above.
-            unsafe {
-                _mm_storel_epi64(codes.as_mut_ptr().add(j).cast(), _mm512_cvtepi64_epi8(code));
-                _mm512_storeu_si512(vs.as_mut_ptr().add(j).cast(), value);
-            }
+        for ((x, c), v) in eights(xs, codes, vs) {
+            // SAFETY: `x` is an array of eight f64.
+            let x = unsafe { _mm512_loadu_pd(x.as_ptr()) };
+            lanes.store(lanes.index(_mm512_abs_pd(x)), x, c, v);
         }
         g.round(&xs[n..], &mut codes[n..], &mut vs[n..]);
     }
 
     /// [`Scaled::round_sr`] in AVX-512, eight elements per iteration: k by the binary search
-    /// of [`round_grid`], v_k · S and 2^52 / (step · S) by permutes, the words by SplitMix64
+    /// of [`Lanes::index`], v_k · S and 2^52 / (step · S) by permutes, the words by SplitMix64
     /// in vector registers, the elements past the last multiple of eight by the portable loop.
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
     pub fn round_grid_sr(
@@ -192,27 +232,15 @@ mod x86 {
         vs: &mut [f64],
         state: u64,
     ) -> Option<u64> {
-        use std::arch::x86_64::*;
         let n = xs.len().min(codes.len()).min(vs.len()) / 8 * 8;
+        let lanes = Lanes::new(g);
         let inv_steps = g.inv_steps.unwrap_or_default();
-        // SAFETY: `bounds`, `values` and `inv_steps` are arrays of eight f64; each load and
-        // store below reads or writes eight elements at j + 8 ≤ n, within all three slices.
-        let (t, v, inv) = unsafe {
-            (
-                _mm512_loadu_pd(g.bounds.as_ptr()),
-                _mm512_loadu_pd(g.values.as_ptr()),
-                _mm512_loadu_pd(inv_steps.as_ptr()),
-            )
-        };
+        // SAFETY: `inv_steps` is an array of eight f64.
+        let inv = unsafe { _mm512_loadu_pd(inv_steps.as_ptr()) };
         let lane = _mm512_set1_epi64;
-        let (one, two, four) = (lane(1), lane(2), lane(4));
-        let middle = _mm512_permutexvar_pd(lane(3), t);
-        let sign = lane(i64::MIN);
-        let (to_code, code_sign) = (lane(63 - g.sign_shift as i64), lane(1 << g.sign_shift));
-        let top = lane(g.top as i64);
+        let (one, top) = (lane(1), lane(g.top as i64));
         let (cap, margin) = (_mm512_set1_pd(SR_CAP), _mm512_set1_pd(SR_MARGIN));
         let two52 = _mm512_set1_pd(TWO52);
-        let past = |a, b| _mm512_cmp_pd_mask::<_CMP_GT_OQ>(a, b);
         // The states of words j … j + 7, stepped by 8 · GAMMA (wrapping, as `rng::advance`).
         let gamma = rng::advance(0, 1) as i64;
         let mut states = _mm512_add_epi64(
@@ -225,16 +253,12 @@ mod x86 {
             lane(0x94D0_49BB_1331_11EBu64 as i64),
         );
         let (mut over, mut undecided) = (_mm512_setzero_si512(), 0u8);
-        for j in (0..n).step_by(8) {
-            // SAFETY: see above.
-            let x = unsafe { _mm512_loadu_pd(xs.as_ptr().add(j)) };
+        for ((x, c), v) in eights(xs, codes, vs) {
+            // SAFETY: `x` is an array of eight f64.
+            let x = unsafe { _mm512_loadu_pd(x.as_ptr()) };
             let a = _mm512_abs_pd(x);
-            let k = _mm512_maskz_mov_epi64(past(a, middle), four);
-            let m = past(a, _mm512_permutexvar_pd(_mm512_or_si512(k, one), t));
-            let k = _mm512_mask_add_epi64(k, m, k, two);
-            let m = past(a, _mm512_permutexvar_pd(k, t));
-            let k = _mm512_mask_add_epi64(k, m, k, one);
-            let lo = _mm512_permutexvar_pd(k, v);
+            let k = lanes.index(a);
+            let lo = _mm512_permutexvar_pd(k, lanes.values);
             let z = _mm512_min_pd(
                 _mm512_mul_pd(_mm512_sub_pd(a, lo), _mm512_permutexvar_pd(k, inv)),
                 cap,
@@ -250,20 +274,10 @@ mod x86 {
             let wf = _mm512_sub_pd(_mm512_castsi512_pd(top52), two52);
             let d = _mm512_abs_pd(_mm512_sub_pd(z, wf));
             undecided |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(d, margin);
-            let up = past(z, wf);
+            let up = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(z, wf);
             let k = _mm512_mask_add_epi64(k, up, k, one);
             over = _mm512_mask_add_epi64(over, _mm512_cmpgt_epu64_mask(k, top), over, one);
-            let k = _mm512_min_epu64(k, top);
-            let xb = _mm512_castpd_si512(x);
-            let value = _mm512_castpd_si512(_mm512_permutexvar_pd(k, v));
-            let value = _mm512_ternarylogic_epi64::<0xF8>(value, xb, sign);
-            let code =
-                _mm512_ternarylogic_epi64::<0xF8>(k, _mm512_srlv_epi64(xb, to_code), code_sign);
-            // SAFETY: see above.
-            unsafe {
-                _mm_storel_epi64(codes.as_mut_ptr().add(j).cast(), _mm512_cvtepi64_epi8(code));
-                _mm512_storeu_si512(vs.as_mut_ptr().add(j).cast(), value);
-            }
+            lanes.store(_mm512_min_epu64(k, top), x, c, v);
         }
         let tail = g.round_sr(
             &xs[n..],

@@ -286,14 +286,11 @@ fn the_grid_path_rounds_as_the_core() {
                             })
                             .collect();
                         let mut decided = 0;
-                        for kernel in [false, true] {
+                        for best in [false, true] {
                             let (mut codes, mut vs) = (vec![0; xs.len()], vec![0.0; xs.len()]);
                             let state = rng::state(KEY, 0);
-                            decided += match kernel {
-                                true => simd::apply_grid(&g, &xs, &mut codes, &mut vs, state),
-                                false => simd::apply_portable(&g, &xs, &mut codes, &mut vs, state),
-                            }
-                            .is_some() as usize;
+                            let got = simd::apply_grid(best, &g, &xs, &mut codes, &mut vs, state);
+                            decided += got.is_some() as usize;
                         }
                         assert_eq!(decided, 0, "{ctx}: planted words");
                         planted += 1;
@@ -366,10 +363,7 @@ fn check_grid_block(
     for (how, kernel) in [("portable", false), ("kernel", true)] {
         let (mut codes, mut vs) = (vec![7u8; n], vec![-1.5; n]);
         let state = rng::state(key, 0);
-        let got = match kernel {
-            true => simd::apply_grid(g, xs, &mut codes, &mut vs, state),
-            false => simd::apply_portable(g, xs, &mut codes, &mut vs, state),
-        };
+        let got = simd::apply_grid(kernel, g, xs, &mut codes, &mut vs, state);
         let Some(got) = got else {
             assert!(g.inv_steps.is_some(), "{ctx}, {how}: undecided");
             decided = false;

@@ -40,6 +40,13 @@ pub struct BenchRoundArgs {
     #[arg(long, value_delimiter = ',', value_parser = parse_format,
           default_value = "e4m3,e5m2,bf16,binary16,e11m10,e11m3")]
     formats: Vec<Format>,
+    #[command(flatten)]
+    runs: BenchRuns,
+}
+
+/// What the bench commands measure over.
+#[derive(clap::Args, Debug)]
+pub struct BenchRuns {
     /// Rounding modes (comma-separated).
     #[arg(long, value_delimiter = ',', value_parser = parse_mode, default_value = "rne,sr")]
     modes: Vec<RoundingMode>,
@@ -54,28 +61,50 @@ pub struct BenchRoundArgs {
     reps: usize,
 }
 
-pub fn bench_round(args: BenchRoundArgs) -> anyhow::Result<ExitCode> {
-    if args.n == 0 {
-        bail!("--n must be at least 1");
+impl BenchRuns {
+    /// The thread counts, after checking --n and --threads.
+    fn threads(&self) -> anyhow::Result<Vec<usize>> {
+        if self.n == 0 {
+            bail!("--n must be at least 1");
+        }
+        if let Some(t) = self.threads.iter().find(|&&t| t == 0) {
+            bail!("--threads {t}: thread counts must be at least 1");
+        }
+        if !self.threads.is_empty() {
+            return Ok(self.threads.clone());
+        }
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        Ok(if cpus > 1 { vec![1, cpus] } else { vec![1] })
     }
-    let threads = bench_threads(&args.threads)?;
+}
+
+/// Prints the CSV `header` and returns a writer of the bench commands' rows, each flushed as
+/// it is measured.
+fn csv_lines(header: &str) -> anyhow::Result<impl FnMut(String) -> anyfloat::Result<()>> {
     let mut out = stdout();
-    writeln!(out, "format,mode,data,threads,values_per_s,ratio_to_copy")?;
+    writeln!(out, "{header}")?;
     out.flush()?;
+    Ok(move |line: String| {
+        writeln!(out, "{line}")
+            .and_then(|_| out.flush())
+            .map_err(|e| anyfloat::Error::Invalid(format!("writing stdout: {e}")))
+    })
+}
+
+pub fn bench_round(args: BenchRoundArgs) -> anyhow::Result<ExitCode> {
+    let (runs, threads) = (&args.runs, args.runs.threads()?);
+    let mut line = csv_lines("format,mode,data,threads,values_per_s,ratio_to_copy")?;
     fast::bench::run(
         &args.formats,
-        &args.modes,
-        args.n,
+        &runs.modes,
+        runs.n,
         &threads,
-        args.reps,
+        runs.reps,
         |r| {
-            let line = format!(
+            line(format!(
                 "{},{},{},{},{:.4e},{:.3}",
                 r.format, r.mode, r.data, r.threads, r.values_per_s, r.ratio_to_copy
-            );
-            writeln!(out, "{line}")
-                .and_then(|_| out.flush())
-                .map_err(|e| anyfloat::Error::Invalid(format!("writing stdout: {e}")))
+            ))
         },
     )?;
     eprintln!("# instruction set: {}", fast::isa());
@@ -96,59 +125,27 @@ pub struct BenchQuantizeArgs {
     /// mxint8, nvfp4, fp4-ue5m3-16, fp4-ue5m3-32.
     #[arg(long, value_delimiter = ',', default_value = "mxfp4,nvfp4,mxfp8-e4m3")]
     presets: Vec<String>,
-    /// Rounding modes of the elements (comma-separated).
-    #[arg(long, value_delimiter = ',', value_parser = parse_mode, default_value = "rne,sr")]
-    modes: Vec<RoundingMode>,
-    /// Values per array.
-    #[arg(long, default_value_t = 10_000_000)]
-    n: usize,
-    /// Thread counts (comma-separated); default 1 and the number of CPUs.
-    #[arg(long, value_delimiter = ',')]
-    threads: Vec<usize>,
-    /// Timed repetitions per figure (the median is printed).
-    #[arg(long, default_value_t = 5)]
-    reps: usize,
+    #[command(flatten)]
+    runs: BenchRuns,
 }
 
 pub fn bench_quantize(args: BenchQuantizeArgs) -> anyhow::Result<ExitCode> {
-    if args.n == 0 {
-        bail!("--n must be at least 1");
-    }
-    let threads = bench_threads(&args.threads)?;
+    let (runs, threads) = (&args.runs, args.runs.threads()?);
     let formats = args
         .presets
         .iter()
         .map(|p| Ok((p.trim().to_ascii_lowercase(), BlockFormat::preset(p)?)))
         .collect::<anyfloat::Result<Vec<_>>>()?;
-    let mut out = stdout();
-    writeln!(
-        out,
-        "preset,mode,threads,values_per_s,plain_values_per_s,ratio_to_plain"
-    )?;
-    out.flush()?;
-    block::bench::run(&formats, &args.modes, args.n, &threads, args.reps, |r| {
-        let line = format!(
+    let header = "preset,mode,threads,values_per_s,plain_values_per_s,ratio_to_plain";
+    let mut line = csv_lines(header)?;
+    block::bench::run(&formats, &runs.modes, runs.n, &threads, runs.reps, |r| {
+        line(format!(
             "{},{},{},{:.4e},{:.4e},{:.3}",
             r.format, r.mode, r.threads, r.values_per_s, r.plain_values_per_s, r.ratio_to_plain
-        );
-        writeln!(out, "{line}")
-            .and_then(|_| out.flush())
-            .map_err(|e| anyfloat::Error::Invalid(format!("writing stdout: {e}")))
+        ))
     })?;
     eprintln!("# instruction set: {}", fast::isa());
     Ok(ExitCode::SUCCESS)
-}
-
-/// `--threads` of the bench commands: default 1 and the number of CPUs; none may be 0.
-fn bench_threads(given: &[usize]) -> anyhow::Result<Vec<usize>> {
-    if let Some(t) = given.iter().find(|&&t| t == 0) {
-        bail!("--threads {t}: thread counts must be at least 1");
-    }
-    if !given.is_empty() {
-        return Ok(given.to_vec());
-    }
-    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    Ok(if cpus > 1 { vec![1, cpus] } else { vec![1] })
 }
 
 /// The values of an input file and how to write them back.

@@ -102,6 +102,14 @@ pub(crate) fn paired_medians(reps: usize, mut a: impl FnMut(), mut b: impl FnMut
     (ta[ta.len() / 2], tb[tb.len() / 2])
 }
 
+/// A rayon pool of `t` threads for a measurement.
+pub(crate) fn pool(t: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(t)
+        .build()
+        .map_err(|e| Error::Invalid(format!("cannot start {t} threads: {e}")))
+}
+
 /// Measures every format × mode on both data sets of `n` values, for each thread count, with
 /// `reps` repetitions per median; `row` receives each result as it is measured.
 pub fn run(
@@ -121,10 +129,7 @@ pub fn run(
         })
         .collect::<Result<Vec<_>>>()?;
     for &t in threads {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(t)
-            .build()
-            .map_err(|e| Error::Invalid(format!("cannot start {t} threads: {e}")))?;
+        let pool = pool(t)?;
         for kind in [Data::Normal, Data::Wide] {
             let src = data(kind, n, 1);
             let (mut copied, mut dst) = (vec![0.0; n], vec![0.0; n]);
