@@ -10,11 +10,11 @@
 //! Every element is the rounding core's rounding of the exact quotient x / S (S = block scale ·
 //! tensor scale). FP4 elements under `rne`, `rna`, `rtz` and exact `sr` (but `sr` built for
 //! AVX2) compare |x| with the boundaries of the element grid times S, exact products, and form
-//! no quotient at all (`grid`); other elements have the array engine's kernel round x·2^−k or x / S for whole
-//! groups of blocks where that provably gives the same result (`engine`; under `rne`, f64
-//! arithmetic itself, `rne`; under exact `sr`, the kernel fused with the encoding, `sr`); the
-//! rest goes through [`quotient::round_quotient`]; all are tested bit for bit against the
-//! core. Element `i` of the input draws its random word from `rng::word(key, i)`,
+//! no quotient at all (`grid`); for other elements the array engine's kernel rounds x·2^−k or
+//! x / S for whole groups of blocks where that provably gives the same result (`engine`; under
+//! `rne`, f64 arithmetic itself, `rne`; under exact `sr`, the kernel fused with the encoding,
+//! `sr`); the rest goes through [`quotient::round_quotient`]; all are tested bit for bit
+//! against the core. Element `i` of the input draws its random word from `rng::word(key, i)`,
 //! so results do not depend on threads or chunking.
 //!
 //! Special blocks (every rule):
@@ -54,6 +54,23 @@ use rayon::prelude::*;
 use rne::Rne;
 use sr::Sr;
 use std::fmt;
+
+/// `$body` with `$len` the block length `$n`, a constant the compiler knows where it is
+/// NVFP4's 16: their loops unroll into a few vector instructions (with the runtime length they
+/// ran in the 4-lane epilogues of loops vectorised for 32; a known 32, MX's size, compiled into
+/// a tangle of permutes). A macro: as a function taking a closure, the closure was not inlined
+/// (nvfp4 took 1.7–1.9 times as long).
+macro_rules! with_block_len {
+    ($n:expr, |$len:ident| $body:expr) => {
+        if $n == 16 {
+            let $len = 16;
+            $body
+        } else {
+            let $len = $n;
+            $body
+        }
+    };
+}
 
 /// The element type of a block format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -762,8 +779,8 @@ impl Plan {
     }
 
     /// Quantises the blocks of the task `t` by the fastest path that applies, with `kernels`
-    /// the grid path's roundings of a block; returns the
-    /// number of saturated elements. Inlined into [`simd::task`]'s per-CPU copies.
+    /// the grid path's roundings of a block; returns the number of saturated elements. Inlined
+    /// into [`simd::task`]'s per-CPU copies.
     #[inline(always)]
     fn task_fast(
         &self,
@@ -844,15 +861,7 @@ impl Plan {
                 sat += self.flush(engine, work, start, &mut g, &mut codes, deq);
                 g.lo = lo;
             }
-            // NVFP4's blocks of 16 with a length the compiler knows: their loops unrolled
-            // into a few vector instructions (with the runtime length, they ran in the 4-lane
-            // epilogues of loops vectorised for 32; a known 32, MX's size, compiled into a
-            // tangle of permutes).
-            *sc = if hi - lo == 16 {
-                self.prepare(&work[lo..lo + 16], lo, &mut g)
-            } else {
-                self.prepare(&work[lo..hi], lo, &mut g)
-            };
+            *sc = with_block_len!(hi - lo, |len| self.prepare(&work[lo..lo + len], lo, &mut g));
         }
         sat + self.flush(engine, work, start, &mut g, &mut codes, deq)
     }
@@ -887,14 +896,10 @@ impl Plan {
         let mut sat = 0;
         for ((lo, hi), sc) in self.blocks(block).zip(scales.iter_mut()) {
             let (c, d) = (&mut out[lo - start..], &mut deq[lo - start..]);
-            // NVFP4's blocks with a length the compiler knows (see `task_engine`).
-            let (code, n) = if hi - lo == 16 {
-                let (xs, c, d) = (&work[lo..lo + 16], &mut c[..16], &mut d[..16]);
+            let (code, n) = with_block_len!(hi - lo, |len| {
+                let (xs, c, d) = (&work[lo..lo + len], &mut c[..len], &mut d[..len]);
                 self.grid_block(grid, xs, lo, c, d, kernels)
-            } else {
-                let (xs, len) = (&work[lo..hi], hi - lo);
-                self.grid_block(grid, xs, lo, &mut c[..len], &mut d[..len], kernels)
-            };
+            });
             *sc = code;
             sat += n;
         }
