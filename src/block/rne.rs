@@ -159,22 +159,28 @@ impl Rne {
     /// need.
     #[inline(always)]
     pub(super) fn round_scale(&self, amax: f64, inv: f64) -> Option<(u64, f64)> {
+        let (code, t, ok) = self.round_scale_lane(amax, inv);
+        ok.then_some((code, t))
+    }
+
+    /// [`Rne::round_scale`] without a branch, so that a loop over blocks vectorises: the code
+    /// and value, and whether they are the rounding (false where `round_scale` gives `None`;
+    /// code and value are then meaningless).
+    #[inline(always)]
+    pub(super) fn round_scale_lane(&self, amax: f64, inv: f64) -> (u64, f64, bool) {
         let q = amax * inv;
         // (Below f64's normal range the product's error is not relative.)
-        if !(f64::MIN_POSITIVE..f64::INFINITY).contains(&q) {
-            return None;
-        }
-        let (rounded, c) = self.round_magnitude(q.to_bits());
+        let normal = (f64::MIN_POSITIVE..f64::INFINITY).contains(&q);
+        // (A vanished or infinite q rounds to anything: `normal` discards it.)
+        let (rounded, c) = self.round_magnitude(q.to_bits() & !SIGN);
         // |q − rounded| ≤ h/2, h = c·2^−52 the step of q's binade, and the midpoint beyond
         // `rounded` on q's side is h/2 from it. The one on the other side is farther from q,
         // except below a `rounded` at the bottom of q's binade: h/4 from it; but where this
         // test passes h/2 > 2^−51·q, so h/4 is still beyond the product's error (for scale
         // formats of 50 or 51 mantissa bits it never passes in the normal range: exact path).
-        if c * HALF_ULP - (q - rounded).abs() <= q * SCALE_MARGIN {
-            return None;
-        }
+        let clear = c * HALF_ULP - (q - rounded).abs() > q * SCALE_MARGIN;
         let t = rounded.min(self.max);
-        Some((self.magnitude_code(t), t))
+        (self.magnitude_code(t), t, normal & clear)
     }
 
     /// Settles the group `g` (see [`GroupView`]) into its codes and values: the number of

@@ -18,22 +18,30 @@ use super::grid::{SR_CAP, SR_MARGIN, Scaled, TWO52};
 use super::{GridKernels, Plan, Task, max_finite_abs as max_portable};
 use crate::rng;
 
-/// The grid path's portable roundings as closures, written where they are used so that they
-/// are compiled with the enclosing function's target features (as function items or pointers,
-/// or closures defined elsewhere, they were calls to baseline code: AVX2 `sr` at half the
-/// speed of the engine it replaces).
-macro_rules! portable {
-    ($sr_grid:expr) => {
-        GridKernels {
-            sr_grid: $sr_grid,
-            round: |g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]| {
-                g.round(xs, codes, vs)
-            },
-            sr: |g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64], state| {
-                g.round_sr(xs, codes, vs, state)
-            },
-        }
-    };
+/// The grid path's portable loops, compiled into each per-CPU copy of the task; exact `sr`
+/// takes them where `SR_GRID`.
+#[derive(Clone, Copy)]
+pub(super) struct Portable<const SR_GRID: bool>;
+
+impl<const SR_GRID: bool> GridKernels for Portable<SR_GRID> {
+    const SR_GRID: bool = SR_GRID;
+
+    #[inline(always)]
+    fn round(self, g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
+        g.round(xs, codes, vs)
+    }
+
+    #[inline(always)]
+    fn round_sr(
+        self,
+        g: &Scaled,
+        xs: &[f64],
+        codes: &mut [u8],
+        vs: &mut [f64],
+        state: u64,
+    ) -> Option<u64> {
+        g.round_sr(xs, codes, vs, state)
+    }
 }
 
 /// [`Plan::task_fast`] compiled for the best instruction set of this CPU.
@@ -49,7 +57,7 @@ pub(super) fn task(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
             return unsafe { x86::avx2(plan, work, t) };
         }
     }
-    plan.task_fast(work, t, portable!(true))
+    plan.task_fast(work, t, Portable::<true>)
 }
 
 /// [`super::max_finite_abs`] compiled for the best instruction set of this CPU (built for the
@@ -81,20 +89,10 @@ pub(super) fn apply_grid(
     state: u64,
 ) -> Option<u64> {
     #[cfg(target_arch = "x86_64")]
-    if best && x86::has_avx512() {
-        // SAFETY: the CPU has every feature `x86::round_grid` and `x86::round_grid_sr` enable
-        // (checked just above).
-        return unsafe {
-            match g.inv_steps {
-                Some(_) => x86::round_grid_sr(g, xs, codes, vs, state),
-                None => {
-                    x86::round_grid(g, xs, codes, vs);
-                    Some(0)
-                }
-            }
-        };
+    if best && let Some(kernels) = x86::Avx512Grid::new() {
+        return kernels.apply(g, xs, codes, vs, state);
     }
-    portable!(true).apply(g, xs, codes, vs, state)
+    Portable::<true>.apply(g, xs, codes, vs, state)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -104,21 +102,54 @@ mod x86 {
 
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
     pub fn avx512(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
-        let kernels = GridKernels {
-            sr_grid: true,
-            round: |g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]| {
-                round_grid(g, xs, codes, vs)
-            },
-            sr: |g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64], state| {
-                round_grid_sr(g, xs, codes, vs, state)
-            },
-        };
-        plan.task_fast(work, t, kernels)
+        plan.task_fast(work, t, Avx512Grid(()))
+    }
+
+    /// The AVX-512 grid kernels, [`round_grid`] and [`round_grid_sr`]; a value exists only on
+    /// a CPU that has every feature they enable (its field is private to this module, and
+    /// [`Avx512Grid::new`] checks).
+    #[derive(Clone, Copy)]
+    pub struct Avx512Grid(());
+
+    impl Avx512Grid {
+        #[cfg(test)]
+        pub fn new() -> Option<Avx512Grid> {
+            has_avx512().then_some(Avx512Grid(()))
+        }
+    }
+
+    impl GridKernels for Avx512Grid {
+        const SR_GRID: bool = true;
+
+        #[inline(always)]
+        fn max_abs_bits(self, xs: &[f64]) -> u64 {
+            // SAFETY: the CPU has AVX-512 (see `Avx512Grid`).
+            unsafe { max_abs_bits(xs) }
+        }
+
+        #[inline(always)]
+        fn round(self, g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
+            // SAFETY: the CPU has every feature `round_grid` enables (see `Avx512Grid`).
+            unsafe { round_grid(g, xs, codes, vs) }
+        }
+
+        #[inline(always)]
+        fn round_sr(
+            self,
+            g: &Scaled,
+            xs: &[f64],
+            codes: &mut [u8],
+            vs: &mut [f64],
+            state: u64,
+        ) -> Option<u64> {
+            // SAFETY: the CPU has every feature `round_grid_sr` enables (see `Avx512Grid`).
+            unsafe { round_grid_sr(g, xs, codes, vs, state) }
+        }
     }
 
     #[target_feature(enable = "avx2,bmi2")]
     pub fn avx2(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
-        plan.task_fast(work, t, portable!(false))
+        plan.task_fast(work, t, Portable::<false>)
     }
 
     use std::arch::x86_64::*;
@@ -193,6 +224,26 @@ mod x86 {
         }
     }
 
+    /// [`super::max_abs_bits`] eight lanes at a time: one maximum per lane, then across them.
+    ///
+    /// # Safety
+    /// The CPU has every feature [`avx512`] enables.
+    #[inline(always)]
+    unsafe fn max_abs_bits(xs: &[f64]) -> u64 {
+        let (eights, tail) = xs.as_chunks::<8>();
+        // SAFETY: the caller's CPU has the features; each load reads an array of eight f64.
+        let m = unsafe {
+            let magnitude = _mm512_set1_epi64(i64::MAX);
+            let mut m = _mm512_setzero_si512();
+            for x in eights {
+                let bits = _mm512_loadu_si512(x.as_ptr().cast());
+                m = _mm512_max_epu64(m, _mm512_and_si512(bits, magnitude));
+            }
+            _mm512_reduce_max_epu64(m)
+        };
+        tail.iter().fold(m, |m, x| m.max(x.to_bits() & !(1 << 63)))
+    }
+
     /// `xs`, `codes` and `vs` in arrays of eight, as long as all three last.
     fn eights<'a>(
         xs: &'a [f64],
@@ -209,83 +260,89 @@ mod x86 {
     /// v_k · S by a permute; the elements past the last multiple of eight by the portable
     /// loop. Where the portable loop (seven compares, counts and selects) kept its sixteen
     /// broadcast constants on the stack, this needs five registers.
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
-    pub fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
-        let lanes = Lanes::new(g);
-        let n = xs.len().min(codes.len()).min(vs.len()) / 8 * 8;
-        for ((x, c), v) in eights(xs, codes, vs) {
-            // SAFETY: `x` is an array of eight f64.
-            let x = unsafe { _mm512_loadu_pd(x.as_ptr()) };
-            lanes.store(lanes.index(_mm512_abs_pd(x)), x, c, v);
+    #[inline(always)]
+    pub unsafe fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
+        // SAFETY: the caller's CPU has the features (see `Avx512Grid`).
+        unsafe {
+            let lanes = Lanes::new(g);
+            let n = xs.len().min(codes.len()).min(vs.len()) / 8 * 8;
+            for ((x, c), v) in eights(xs, codes, vs) {
+                // SAFETY: `x` is an array of eight f64.
+                let x = _mm512_loadu_pd(x.as_ptr());
+                lanes.store(lanes.index(_mm512_abs_pd(x)), x, c, v);
+            }
+            g.round(&xs[n..], &mut codes[n..], &mut vs[n..]);
         }
-        g.round(&xs[n..], &mut codes[n..], &mut vs[n..]);
     }
 
     /// [`Scaled::round_sr`] in AVX-512, eight elements per iteration: k by the binary search
     /// of [`Lanes::index`], v_k · S and 2^52 / (step · S) by permutes, the words by SplitMix64
     /// in vector registers, the elements past the last multiple of eight by the portable loop.
-    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
-    pub fn round_grid_sr(
+    #[inline(always)]
+    pub unsafe fn round_grid_sr(
         g: &Scaled,
         xs: &[f64],
         codes: &mut [u8],
         vs: &mut [f64],
         state: u64,
     ) -> Option<u64> {
-        let n = xs.len().min(codes.len()).min(vs.len()) / 8 * 8;
-        let lanes = Lanes::new(g);
-        let inv_steps = g.inv_steps.unwrap_or_default();
-        // SAFETY: `inv_steps` is an array of eight f64.
-        let inv = unsafe { _mm512_loadu_pd(inv_steps.as_ptr()) };
-        let lane = _mm512_set1_epi64;
-        let (one, top) = (lane(1), lane(g.top as i64));
-        let (cap, margin) = (_mm512_set1_pd(SR_CAP), _mm512_set1_pd(SR_MARGIN));
-        let two52 = _mm512_set1_pd(TWO52);
-        // The states of words j … j + 7, stepped by 8 · GAMMA (wrapping, as `rng::advance`).
-        let gamma = rng::advance(0, 1) as i64;
-        let mut states = _mm512_add_epi64(
-            lane(state as i64),
-            _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), lane(gamma)),
-        );
-        let stride = lane(gamma.wrapping_mul(8));
-        let (m1, m2) = (
-            lane(0xBF58_476D_1CE4_E5B9u64 as i64),
-            lane(0x94D0_49BB_1331_11EBu64 as i64),
-        );
-        let (mut over, mut undecided) = (_mm512_setzero_si512(), 0u8);
-        for ((x, c), v) in eights(xs, codes, vs) {
-            // SAFETY: `x` is an array of eight f64.
-            let x = unsafe { _mm512_loadu_pd(x.as_ptr()) };
-            let a = _mm512_abs_pd(x);
-            let k = lanes.index(a);
-            let lo = _mm512_permutexvar_pd(k, lanes.values);
-            let z = _mm512_min_pd(
-                _mm512_mul_pd(_mm512_sub_pd(a, lo), _mm512_permutexvar_pd(k, inv)),
-                cap,
+        // SAFETY: the caller's CPU has the features (see `Avx512Grid`).
+        unsafe {
+            let n = xs.len().min(codes.len()).min(vs.len()) / 8 * 8;
+            let lanes = Lanes::new(g);
+            let inv_steps = g.inv_steps.unwrap_or_default();
+            // SAFETY: `inv_steps` is an array of eight f64.
+            let inv = _mm512_loadu_pd(inv_steps.as_ptr());
+            let lane = _mm512_set1_epi64;
+            let (one, top) = (lane(1), lane(g.top as i64));
+            let (cap, margin) = (_mm512_set1_pd(SR_CAP), _mm512_set1_pd(SR_MARGIN));
+            let two52 = _mm512_set1_pd(TWO52);
+            // The states of words j … j + 7, stepped by 8 · GAMMA (wrapping, as `rng::advance`).
+            let gamma = rng::advance(0, 1) as i64;
+            let mut states = _mm512_add_epi64(
+                lane(state as i64),
+                _mm512_mullo_epi64(_mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7), lane(gamma)),
             );
-            // rng::mix of each lane's state.
-            let mut w = states;
-            w = _mm512_mullo_epi64(_mm512_xor_si512(w, _mm512_srli_epi64::<30>(w)), m1);
-            w = _mm512_mullo_epi64(_mm512_xor_si512(w, _mm512_srli_epi64::<27>(w)), m2);
-            w = _mm512_xor_si512(w, _mm512_srli_epi64::<31>(w));
-            states = _mm512_add_epi64(states, stride);
-            // grid::word_top: the word's top 52 bits, exactly.
-            let top52 = _mm512_or_si512(_mm512_srli_epi64::<12>(w), _mm512_castpd_si512(two52));
-            let wf = _mm512_sub_pd(_mm512_castsi512_pd(top52), two52);
-            let d = _mm512_abs_pd(_mm512_sub_pd(z, wf));
-            undecided |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(d, margin);
-            let up = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(z, wf);
-            let k = _mm512_mask_add_epi64(k, up, k, one);
-            over = _mm512_mask_add_epi64(over, _mm512_cmpgt_epu64_mask(k, top), over, one);
-            lanes.store(_mm512_min_epu64(k, top), x, c, v);
+            let stride = lane(gamma.wrapping_mul(8));
+            let (m1, m2) = (
+                lane(0xBF58_476D_1CE4_E5B9u64 as i64),
+                lane(0x94D0_49BB_1331_11EBu64 as i64),
+            );
+            let (mut over, mut undecided) = (_mm512_setzero_si512(), 0u8);
+            for ((x, c), v) in eights(xs, codes, vs) {
+                // SAFETY: `x` is an array of eight f64.
+                let x = _mm512_loadu_pd(x.as_ptr());
+                let a = _mm512_abs_pd(x);
+                let k = lanes.index(a);
+                let lo = _mm512_permutexvar_pd(k, lanes.values);
+                let z = _mm512_min_pd(
+                    _mm512_mul_pd(_mm512_sub_pd(a, lo), _mm512_permutexvar_pd(k, inv)),
+                    cap,
+                );
+                // rng::mix of each lane's state.
+                let mut w = states;
+                w = _mm512_mullo_epi64(_mm512_xor_si512(w, _mm512_srli_epi64::<30>(w)), m1);
+                w = _mm512_mullo_epi64(_mm512_xor_si512(w, _mm512_srli_epi64::<27>(w)), m2);
+                w = _mm512_xor_si512(w, _mm512_srli_epi64::<31>(w));
+                states = _mm512_add_epi64(states, stride);
+                // grid::word_top: the word's top 52 bits, exactly.
+                let top52 = _mm512_or_si512(_mm512_srli_epi64::<12>(w), _mm512_castpd_si512(two52));
+                let wf = _mm512_sub_pd(_mm512_castsi512_pd(top52), two52);
+                let d = _mm512_abs_pd(_mm512_sub_pd(z, wf));
+                undecided |= _mm512_cmp_pd_mask::<_CMP_LE_OQ>(d, margin);
+                let up = _mm512_cmp_pd_mask::<_CMP_GT_OQ>(z, wf);
+                let k = _mm512_mask_add_epi64(k, up, k, one);
+                over = _mm512_mask_add_epi64(over, _mm512_cmpgt_epu64_mask(k, top), over, one);
+                lanes.store(_mm512_min_epu64(k, top), x, c, v);
+            }
+            let tail = g.round_sr(
+                &xs[n..],
+                &mut codes[n..],
+                &mut vs[n..],
+                rng::advance(state, n as u64),
+            )?;
+            (undecided == 0).then(|| _mm512_reduce_add_epi64(over) as u64 + tail)
         }
-        let tail = g.round_sr(
-            &xs[n..],
-            &mut codes[n..],
-            &mut vs[n..],
-            rng::advance(state, n as u64),
-        )?;
-        (undecided == 0).then(|| _mm512_reduce_add_epi64(over) as u64 + tail)
     }
 
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]

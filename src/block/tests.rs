@@ -528,7 +528,8 @@ fn the_vectorised_path_equals_the_exact_path_and_the_core() {
     // Every preset under every scale rule (and with a tensor scale, and for a few with the
     // Hadamard transform), in deterministic and stochastic modes, plus element formats that
     // are integers, unsigned, without negative zero or non-saturating; blocks ragged at the
-    // end of each row (rows of 3 blocks + 5) and whole.
+    // end of each row (rows of 3 blocks + 5) and whole (rows of 4 blocks, and of one block,
+    // 91 of them: the grid path's runs of 16 blocks, the last one short).
     let mut formats = Vec::new();
     for (name, _, _) in PRESETS {
         let bf = BlockFormat::preset(name).unwrap();
@@ -591,6 +592,8 @@ fn the_vectorised_path_equals_the_exact_path_and_the_core() {
                     assert_fast_path_is_the_reference(&bf, &x[..rows * ragged], ragged, seed);
             }
             checked += assert_fast_path_is_the_reference(&bf, &x, 4 * bf.block, seed + 1);
+            let short = &x[..91 * bf.block];
+            checked += assert_fast_path_is_the_reference(&bf, short, bf.block, seed + 2);
         }
     }
     assert!(checked > 500_000, "{checked}");
