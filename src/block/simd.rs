@@ -9,9 +9,13 @@
 //! conversions, which the x86-64 baseline does not have: built for the baseline, pass 2 was a
 //! scalar loop of about 60 instructions per element). Everything [`Plan::task_fast`] runs per
 //! element is `#[inline(always)]`, so it is compiled into these functions. And the grid path's
-//! AVX-512 kernels ([`x86::round_grid`], [`x86::round_grid_sr`]) load and store through raw
-//! pointers, within bounds each states; the portable loops they replace
-//! ([`Scaled::round`], [`Scaled::round_sr`]) are the reference the tests hold them to.
+//! AVX-512 kernels ([`x86::round_grid`], [`x86::round_grid_sr`], [`x86::max_abs_bits`]) use the
+//! intrinsics and load and store through raw pointers, within bounds each states. They are
+//! `#[inline(always)]` unsafe functions, not `#[target_feature]` ones (which cannot be inlined
+//! always, and as one a kernel became a call per block), compiled into [`x86::avx512`]; only
+//! [`x86::Avx512Grid`], whose values exist only on CPUs with the features, calls them. The
+//! portable loops they replace ([`Scaled::round`], [`Scaled::round_sr`]) are the reference the
+//! tests hold them to.
 #![allow(unsafe_code)]
 
 use super::grid::{SR_CAP, SR_MARGIN, Scaled, TWO52};
@@ -105,9 +109,10 @@ mod x86 {
         plan.task_fast(work, t, Avx512Grid(()))
     }
 
-    /// The AVX-512 grid kernels, [`round_grid`] and [`round_grid_sr`]; a value exists only on
-    /// a CPU that has every feature they enable (its field is private to this module, and
-    /// [`Avx512Grid::new`] checks).
+    /// The AVX-512 grid kernels, [`round_grid`], [`round_grid_sr`] and [`max_abs_bits`]; a value
+    /// exists only on a CPU that has every feature [`avx512`] enables, which they need (its
+    /// field is private to this module, made in `avx512` and by [`Avx512Grid::new`], which
+    /// checks).
     #[derive(Clone, Copy)]
     pub struct Avx512Grid(());
 
@@ -123,13 +128,13 @@ mod x86 {
 
         #[inline(always)]
         fn max_abs_bits(self, xs: &[f64]) -> u64 {
-            // SAFETY: the CPU has AVX-512 (see `Avx512Grid`).
+            // SAFETY: the CPU has every feature `max_abs_bits` needs (see `Avx512Grid`).
             unsafe { max_abs_bits(xs) }
         }
 
         #[inline(always)]
         fn round(self, g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
-            // SAFETY: the CPU has every feature `round_grid` enables (see `Avx512Grid`).
+            // SAFETY: the CPU has every feature `round_grid` needs (see `Avx512Grid`).
             unsafe { round_grid(g, xs, codes, vs) }
         }
 
@@ -142,7 +147,7 @@ mod x86 {
             vs: &mut [f64],
             state: u64,
         ) -> Option<u64> {
-            // SAFETY: the CPU has every feature `round_grid_sr` enables (see `Avx512Grid`).
+            // SAFETY: the CPU has every feature `round_grid_sr` needs (see `Avx512Grid`).
             unsafe { round_grid_sr(g, xs, codes, vs, state) }
         }
     }
@@ -260,6 +265,9 @@ mod x86 {
     /// v_k · S by a permute; the elements past the last multiple of eight by the portable
     /// loop. Where the portable loop (seven compares, counts and selects) kept its sixteen
     /// broadcast constants on the stack, this needs five registers.
+    ///
+    /// # Safety
+    /// The CPU has every feature [`avx512`] enables.
     #[inline(always)]
     pub unsafe fn round_grid(g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
         // SAFETY: the caller's CPU has the features (see `Avx512Grid`).
@@ -278,6 +286,9 @@ mod x86 {
     /// [`Scaled::round_sr`] in AVX-512, eight elements per iteration: k by the binary search
     /// of [`Lanes::index`], v_k · S and 2^52 / (step · S) by permutes, the words by SplitMix64
     /// in vector registers, the elements past the last multiple of eight by the portable loop.
+    ///
+    /// # Safety
+    /// The CPU has every feature [`avx512`] enables.
     #[inline(always)]
     pub unsafe fn round_grid_sr(
         g: &Scaled,
