@@ -719,25 +719,25 @@ impl Plan {
         (code, Some(sb * self.tensor))
     }
 
-    /// [`Plan::scale_of`] for a run of blocks with largest magnitudes (bits) `amax`: their
+    /// [`Plan::scale_of`] for a run of `n` blocks with largest magnitudes (bits) `amax`: their
     /// scales' codes into `codes` and effective scales into `ss` (NaN for a block with a NaN or
     /// Inf). The `nearest` rule's rounding ([`Rne::round_scale_lane`]) runs first in one
-    /// branch-free loop over the run, which vectorises (one at a time, the scales took 40 % of
-    /// an NVFP4 quantisation); the blocks it leaves, and every block under the other rules, go
-    /// through [`Plan::scale_of`].
+    /// branch-free loop over the whole arrays, which vectorises (one at a time, the scales took
+    /// 40 % of an NVFP4 quantisation); the blocks it leaves, and every block under the other
+    /// rules, go through [`Plan::scale_of`].
     #[inline(always)]
-    fn scales_of<const N: usize>(&self, amax: &[u64; N], codes: &mut [u64; N], ss: &mut [f64; N]) {
-        let mut decided = [false; N];
+    fn scales_of(&self, amax: &[u64; RUN], n: usize, codes: &mut [u64; RUN], ss: &mut [f64; RUN]) {
+        let mut decided = [false; RUN];
         if let (None, Some(r)) = (&self.pow2_rule, &self.scale_rne)
             && self.bf.rule == ScaleRule::Nearest
         {
             let (inv, tensor) = (self.scale_inv, self.tensor);
-            for i in 0..N {
+            for i in 0..RUN {
                 let (code, t, ok) = r.round_scale_lane(f64::from_bits(amax[i]), inv);
                 (codes[i], ss[i], decided[i]) = (code, t * tensor, ok);
             }
         }
-        for i in 0..N {
+        for i in 0..n.min(RUN) {
             if !decided[i] {
                 let (code, s) = self.scale_of(amax[i]);
                 (codes[i], ss[i]) = (code, s.unwrap_or(f64::NAN));
@@ -805,8 +805,8 @@ impl Plan {
     }
 
     /// Quantises the blocks of the task `t` by the fastest path that applies, with `kernels`
-    /// the grid path's roundings of a block; returns the number of saturated elements. Inlined
-    /// into [`simd::task`]'s per-CPU copies.
+    /// the grid path's block maxima and roundings; returns the number of saturated elements.
+    /// Inlined into [`simd::task`]'s per-CPU copies.
     #[inline(always)]
     fn task_fast<K: GridKernels>(&self, work: &[f64], t: Task<'_>, kernels: K) -> usize {
         match (&self.grid, &self.engine) {
@@ -929,7 +929,7 @@ impl Plan {
                     for (a, xs) in amax.iter_mut().zip(xs.chunks_exact(len)) {
                         *a = kernels.max_abs_bits(xs);
                     }
-                    self.scales_of(&amax, &mut codes, &mut ss);
+                    self.scales_of(&amax, scales.len(), &mut codes, &mut ss);
                     scales.copy_from_slice(&codes[..scales.len()]);
                     let blocks = (xs.chunks_exact(len).zip(out.chunks_exact_mut(len)))
                         .zip(deq.chunks_exact_mut(len))
@@ -948,15 +948,14 @@ impl Plan {
             });
         } else {
             for ((lo, hi), sc) in self.blocks(block).zip(scales.iter_mut()) {
-                let (c, d) = (
-                    &mut out[lo - start..hi - start],
-                    &mut deq[lo - start..hi - start],
-                );
-                let xs = &work[lo..hi];
-                let amax = kernels.max_abs_bits(xs);
-                let (code, s) = self.scale_of(amax);
-                *sc = code;
-                sat += self.grid_block(grid, Found { lo, amax, s }, xs, c, d, kernels);
+                let (c, d) = (&mut out[lo - start..], &mut deq[lo - start..]);
+                sat += with_block_len!(hi - lo, |len| {
+                    let (xs, c, d) = (&work[lo..lo + len], &mut c[..len], &mut d[..len]);
+                    let amax = kernels.max_abs_bits(xs);
+                    let (code, s) = self.scale_of(amax);
+                    *sc = code;
+                    self.grid_block(grid, Found { lo, amax, s }, xs, c, d, kernels)
+                });
             }
         }
         if !buf.is_empty() {

@@ -171,8 +171,9 @@ impl Rne {
         let q = amax * inv;
         // (Below f64's normal range the product's error is not relative.)
         let normal = (f64::MIN_POSITIVE..f64::INFINITY).contains(&q);
-        // (A vanished or infinite q rounds to anything: `normal` discards it.)
-        let (rounded, c) = self.round_magnitude(q.to_bits() & !SIGN);
+        // (A vanished, infinite or NaN q rounds to anything: `normal` discards it. q is never
+        // negative: amax is a magnitude and `inv` positive.)
+        let (rounded, c) = self.round_magnitude(q.to_bits());
         // |q − rounded| ≤ h/2, h = c·2^−52 the step of q's binade, and the midpoint beyond
         // `rounded` on q's side is h/2 from it. The one on the other side is farther from q,
         // except below a `rounded` at the bottom of q's binade: h/4 from it; but where this

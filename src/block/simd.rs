@@ -3,8 +3,9 @@
 //!
 //! This module is the block module's only `unsafe`, for two reasons. As in
 //! [`crate::fast::isa`]'s dispatch, calling a `#[target_feature]` function is unsafe because
-//! running instructions the CPU lacks is undefined behaviour, and each call below is guarded by
-//! `is_x86_feature_detected!` for exactly the features the callee enables; the features let
+//! running instructions the CPU lacks is undefined behaviour, and each such call below is
+//! guarded by the CPU's detected features (`has_avx512`, `has_avx2`) for exactly the features
+//! the callee enables; the features let
 //! the compiler vectorise the per-element passes (64-bit integer compares, selects and
 //! conversions, which the x86-64 baseline does not have: built for the baseline, pass 2 was a
 //! scalar loop of about 60 instructions per element). Everything [`Plan::task_fast`] runs per
@@ -93,10 +94,24 @@ pub(super) fn apply_grid(
     state: u64,
 ) -> Option<u64> {
     #[cfg(target_arch = "x86_64")]
-    if best && let Some(kernels) = x86::Avx512Grid::new() {
-        return kernels.apply(g, xs, codes, vs, state);
+    if best && x86::has_avx512() {
+        // SAFETY: the CPU has every feature `x86::apply_avx512` enables (checked just above).
+        return unsafe { x86::apply_avx512(g, xs, codes, vs, state) };
     }
     Portable::<true>.apply(g, xs, codes, vs, state)
+}
+
+/// [`GridKernels::max_abs_bits`] of the grid path on this CPU where `best`, else of the
+/// portable loop (for the tests).
+#[cfg(test)]
+pub(super) fn max_abs_bits(best: bool, xs: &[f64]) -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    if best && x86::has_avx512() {
+        // SAFETY: the CPU has every feature `x86::max_abs_bits_avx512` enables (checked just
+        // above).
+        return unsafe { x86::max_abs_bits_avx512(xs) };
+    }
+    Portable::<true>.max_abs_bits(xs)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -111,16 +126,31 @@ mod x86 {
 
     /// The AVX-512 grid kernels, [`round_grid`], [`round_grid_sr`] and [`max_abs_bits`]; a value
     /// exists only on a CPU that has every feature [`avx512`] enables, which they need (its
-    /// field is private to this module, made in `avx512` and by [`Avx512Grid::new`], which
-    /// checks).
+    /// field is private to this module; values are made only in functions that enable those
+    /// features).
     #[derive(Clone, Copy)]
     pub struct Avx512Grid(());
 
-    impl Avx512Grid {
-        #[cfg(test)]
-        pub fn new() -> Option<Avx512Grid> {
-            has_avx512().then_some(Avx512Grid(()))
-        }
+    /// [`GridKernels::apply`] with the AVX-512 kernels, compiled with the features as they are
+    /// in [`avx512`] (for the tests).
+    #[cfg(test)]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+    pub fn apply_avx512(
+        g: &Scaled,
+        xs: &[f64],
+        codes: &mut [u8],
+        vs: &mut [f64],
+        state: u64,
+    ) -> Option<u64> {
+        Avx512Grid(()).apply(g, xs, codes, vs, state)
+    }
+
+    /// [`GridKernels::max_abs_bits`] with the AVX-512 kernel, compiled as in [`avx512`] (for
+    /// the tests).
+    #[cfg(test)]
+    #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+    pub fn max_abs_bits_avx512(xs: &[f64]) -> u64 {
+        Avx512Grid(()).max_abs_bits(xs)
     }
 
     impl GridKernels for Avx512Grid {
@@ -229,7 +259,8 @@ mod x86 {
         }
     }
 
-    /// [`super::max_abs_bits`] eight lanes at a time: one maximum per lane, then across them.
+    /// [`crate::block::max_abs_bits`] eight lanes at a time: one maximum per lane, then across
+    /// them.
     ///
     /// # Safety
     /// The CPU has every feature [`avx512`] enables.

@@ -600,6 +600,98 @@ fn the_vectorised_path_equals_the_exact_path_and_the_core() {
 }
 
 #[test]
+fn the_grid_runs_hold_across_tasks_and_undecided_scales() {
+    // Arrays of several rayon tasks (about 16k values each), so that runs start past a task's
+    // first element: NVFP4's blocks of 16 (1024 per task) and E2M1 blocks of 24 with UE4M3
+    // scales (682 per task: a short run at each task's end).
+    let e24 = BlockFormat::new(
+        Element::parse("e2m1").unwrap(),
+        parse_scale("ue4m3").unwrap(),
+        24,
+        ScaleRule::Nearest,
+    );
+    let mut checked = 0;
+    for (f, bf) in [BlockFormat::preset("nvfp4").unwrap(), e24]
+        .iter()
+        .enumerate()
+    {
+        for mode in ["rne", "sr", "rtz"] {
+            let mut bf = *bf;
+            bf.rounding.mode = mode.parse().unwrap();
+            let x = mixed_blocks(40 + f as u64, 40_000 / bf.block, bf.block);
+            checked += assert_fast_path_is_the_reference(&bf, &x, x.len(), 9);
+        }
+    }
+    // Blocks whose largest magnitude is 6 · m, m a midpoint of UE4M3 (and its f64 neighbours),
+    // among ordinary blocks: the `nearest` scale's vectorised rounding leaves those blocks to
+    // the scalar rule within a run (asserted), the others it decides.
+    let mut bf = BlockFormat::preset("nvfp4").unwrap();
+    bf.tensor_scale = false;
+    let ue4m3 = parse_scale("ue4m3").unwrap();
+    let rounding = Rounding::new(RoundingMode::NearestEven).saturating();
+    let rne = Rne::for_format(&ue4m3, &rounding, true).unwrap();
+    let mut s = Stream::new(3);
+    let mut x = Vec::new();
+    let mut undecided = 0;
+    for b in 0..640 {
+        let mut block: Vec<f64> = (0..bf.block).map(|_| s.next_normal()).collect();
+        if b % 3 != 0 {
+            let m = (1.0 + ((s.next_u64() % 8) * 2 + 1) as f64 / 16.0)
+                * 2f64.powi((s.next_u64() % 8) as i32 - 4);
+            let amax = f64::from_bits((6.0 * m).to_bits() + s.next_u64() % 3 - 1);
+            undecided += !rne.round_scale_lane(amax, 1.0 / 6.0).2 as usize;
+            block
+                .iter_mut()
+                .for_each(|v| *v = v.clamp(-0.9, 0.9) * amax);
+            block[(s.next_u64() % 16) as usize] = -amax;
+        }
+        x.extend(block);
+    }
+    assert!(undecided > 300, "{undecided} undecided scales");
+    for mode in ["rne", "sr", "rtz", "rna"] {
+        bf.rounding.mode = mode.parse().unwrap();
+        checked += assert_fast_path_is_the_reference(&bf, &x, 4 * bf.block, 5);
+    }
+    assert!(checked > 150_000, "{checked}");
+}
+
+#[test]
+fn block_maxima_are_the_largest_magnitudes_bits() {
+    // Lengths with and without whole eights and tails, specials in either part; the grid's
+    // maximum on this CPU and the portable one against a plain fold.
+    let mut s = Stream::new(12);
+    let specials = [
+        f64::NAN,
+        -f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        -0.0,
+        -5e-324,
+    ];
+    for len in 0..=40 {
+        for trial in 0..6 {
+            let mut xs: Vec<f64> = (0..len)
+                .map(|_| s.next_normal() * 2f64.powi((s.next_u64() % 40) as i32 - 20))
+                .collect();
+            for _ in 0..trial {
+                if len > 0 {
+                    let i = (s.next_u64() % len as u64) as usize;
+                    xs[i] = specials[(s.next_u64() % specials.len() as u64) as usize];
+                }
+            }
+            let want = xs.iter().fold(0, |m, x| m.max(x.to_bits() & !(1 << 63)));
+            for best in [false, true] {
+                let got = simd::max_abs_bits(best, &xs);
+                assert_eq!(
+                    got, want,
+                    "length {len}, trial {trial}, best {best}: {xs:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn a_tensor_scale_needs_exact_products_with_the_largest_element() {
     // scale max · element max, tensor scale · element max (`rceil`, `nearest`) and block scale
     // · tensor scale (`nearest`) must be exact in binary64; where scale max · element max
