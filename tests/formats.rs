@@ -309,3 +309,72 @@ fn decoded_values_increase_with_the_magnitude_code() {
         }
     }
 }
+
+#[test]
+fn to_f64_is_the_decoded_value_rounded_through_the_core() {
+    // `codec::to_f64` forms the value of formats that fit in binary64 from the code's fields in
+    // f64 arithmetic; the reference is the exact decoded value rounded into binary64 by the
+    // core. Every code of every named format of at most 16 bits, and for formats built from
+    // fields (every exponent width, mantissa widths around the f64 limits, biases that put the
+    // range at both ends of f64's, every encoding, signed or not, with or without subnormals
+    // and zero) the boundary codes and random ones.
+    let same = |fmt: &Format, code: u128| {
+        let (got, want) = (codec::to_f64(fmt, code), codec::decode(fmt, code).to_f64());
+        let ok = got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan());
+        assert!(ok, "{fmt} code {code:#x}: {got:e}, the core {want:e}");
+    };
+    let mut checked = 0;
+    for n in NAMED_FORMATS.iter().filter(|n| n.format().width() <= 16) {
+        let fmt = n.format();
+        (0..1u128 << fmt.width()).for_each(|c| same(&fmt, c));
+        checked += 1 << fmt.width();
+    }
+    let specials = [
+        anyfloat::format::Specials::Ieee,
+        anyfloat::format::Specials::FiniteNan,
+        anyfloat::format::Specials::Fnuz,
+        anyfloat::format::Specials::Finite,
+        anyfloat::format::Specials::P3109,
+    ];
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        (z ^ (z >> 31)) as u128
+    };
+    let mut fitting = 0;
+    for e in 1..=11u32 {
+        for m in [0, 1, 2, 3, 7, 10, 23, 50, 51, 52, 53] {
+            let top = (1i32 << (e - 1)) - 1;
+            for bias in [top, 1, -900, 1000, 1022 + m as i32, 1023] {
+                for specials in specials {
+                    for (signed, subnormals, zero) in [
+                        (true, true, true),
+                        (false, true, true),
+                        (true, false, true),
+                        (true, true, false),
+                    ] {
+                        let Ok(fmt) = Format::new(e, m, bias, signed, subnormals, zero, specials)
+                        else {
+                            continue;
+                        };
+                        fitting += fmt.fits_in_f64() as usize;
+                        let w = fmt.width();
+                        let mask = (1u128 << w) - 1;
+                        let ends = [0, 1, 2, mask, mask - 1, mask >> 1, (mask >> 1) + 1];
+                        for c in ends.into_iter().chain((0..200).map(|_| next() & mask)) {
+                            same(&fmt, c & mask);
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        fitting > 3000 && checked > 1_000_000,
+        "{fitting} formats, {checked} codes"
+    );
+}

@@ -1190,8 +1190,8 @@ const GROUP: usize = 256;
 /// Arrays of at least this many values are quantised by rayon tasks of about 16k values in
 /// parallel, smaller ones serially; results do not depend on it. Measured with 1 and 2 threads
 /// on the loaded 2-core machine: up to 2^15 values (one or two tasks) the second thread gave
-/// nothing (mxfp4, nvfp4: 46–67 M values/s either way, where a call's fixed cost of about
-/// 30–70 µs, mostly the scale tables, dominates), from 2^16 on it can.
+/// nothing (mxfp4, nvfp4: 46–67 M values/s either way, where a call's fixed cost, then about
+/// 30–70 µs and mostly the scale tables, dominated), from 2^16 on it can.
 pub const PARALLEL_THRESHOLD: usize = 1 << 15;
 
 const SIGN: u64 = 1 << 63;
