@@ -656,42 +656,6 @@ fn the_grid_runs_hold_across_tasks_and_undecided_scales() {
 }
 
 #[test]
-fn block_maxima_are_the_largest_magnitudes_bits() {
-    // Lengths with and without whole eights and tails, specials in either part; the grid's
-    // maximum on this CPU and the portable one against a plain fold.
-    let mut s = Stream::new(12);
-    let specials = [
-        f64::NAN,
-        -f64::NAN,
-        f64::INFINITY,
-        f64::NEG_INFINITY,
-        -0.0,
-        -5e-324,
-    ];
-    for len in 0..=40 {
-        for trial in 0..6 {
-            let mut xs: Vec<f64> = (0..len)
-                .map(|_| s.next_normal() * 2f64.powi((s.next_u64() % 40) as i32 - 20))
-                .collect();
-            for _ in 0..trial {
-                if len > 0 {
-                    let i = (s.next_u64() % len as u64) as usize;
-                    xs[i] = specials[(s.next_u64() % specials.len() as u64) as usize];
-                }
-            }
-            let want = xs.iter().fold(0, |m, x| m.max(x.to_bits() & !(1 << 63)));
-            for best in [false, true] {
-                let got = simd::max_abs_bits(best, &xs);
-                assert_eq!(
-                    got, want,
-                    "length {len}, trial {trial}, best {best}: {xs:?}"
-                );
-            }
-        }
-    }
-}
-
-#[test]
 fn a_tensor_scale_needs_exact_products_with_the_largest_element() {
     // scale max · element max, tensor scale · element max (`rceil`, `nearest`) and block scale
     // · tensor scale (`nearest`) must be exact in binary64; where scale max · element max
@@ -919,30 +883,36 @@ fn nearest_scales_landing_on_midpoints_go_to_the_exact_path() {
     }
 }
 
-#[test]
-fn the_tensor_maximum_is_the_largest_finite_magnitude() {
-    // Lengths around the lane count (tails of every length), specials anywhere; against a
-    // plain fold, both the portable loop and this CPU's copy.
-    let mut s = Stream::new(11);
-    let specials = [
+/// `len` values over 40 binades with `specials` of NaN, ±Inf, −0 and the smallest subnormals
+/// placed anywhere, from `s`.
+fn with_specials(s: &mut Stream, len: usize, specials: usize) -> Vec<f64> {
+    const SPECIALS: [f64; 7] = [
         f64::NAN,
         -f64::NAN,
         f64::INFINITY,
         f64::NEG_INFINITY,
         -0.0,
         5e-324,
+        -5e-324,
     ];
+    let mut xs: Vec<f64> = (0..len)
+        .map(|_| s.next_normal() * 2f64.powi((s.next_u64() % 40) as i32 - 20))
+        .collect();
+    for _ in 0..specials.min(len) {
+        let i = (s.next_u64() % len as u64) as usize;
+        xs[i] = SPECIALS[(s.next_u64() % SPECIALS.len() as u64) as usize];
+    }
+    xs
+}
+
+#[test]
+fn the_tensor_maximum_is_the_largest_finite_magnitude() {
+    // Lengths around the lane count (tails of every length), specials anywhere; against a
+    // plain fold, both the portable loop and this CPU's copy.
+    let mut s = Stream::new(11);
     for len in (0..=2 * LANES + 3).chain([1000, 4099]) {
         for trial in 0..4 {
-            let mut xs: Vec<f64> = (0..len)
-                .map(|_| s.next_normal() * 2f64.powi((s.next_u64() % 40) as i32 - 20))
-                .collect();
-            for _ in 0..trial * 3 {
-                if len > 0 {
-                    let i = (s.next_u64() % len as u64) as usize;
-                    xs[i] = specials[(s.next_u64() % specials.len() as u64) as usize];
-                }
-            }
+            let xs = with_specials(&mut s, len, trial * 3);
             let want = xs
                 .iter()
                 .filter(|x| x.is_finite())
@@ -950,6 +920,26 @@ fn the_tensor_maximum_is_the_largest_finite_magnitude() {
             let ctx = format!("length {len}, trial {trial}");
             assert_eq!(max_finite_abs(&xs).to_bits(), want.to_bits(), "{ctx}");
             assert_eq!(simd::max_finite_abs(&xs).to_bits(), want.to_bits(), "{ctx}");
+        }
+    }
+}
+
+#[test]
+fn block_maxima_are_the_largest_magnitudes_bits() {
+    // Lengths with and without whole eights and tails, specials in either part; the grid's
+    // maximum on this CPU and the portable one against a plain fold.
+    let mut s = Stream::new(12);
+    for len in 0..=40 {
+        for trial in 0..6 {
+            let xs = with_specials(&mut s, len, trial);
+            let want = xs.iter().fold(0, |m, x| m.max(x.to_bits() & !(1 << 63)));
+            for best in [false, true] {
+                let got = simd::max_abs_bits(best, &xs);
+                assert_eq!(
+                    got, want,
+                    "length {len}, trial {trial}, best {best}: {xs:?}"
+                );
+            }
         }
     }
 }
