@@ -139,36 +139,42 @@ fn bad_files_are_clear_errors() {
     fails(&["round", "e4m3", "1.5", "--input", &text], &["--input"]);
 }
 
+/// Runs `anyfloat bench <args>` with `--threads 1,2 --reps 1` and returns its CSV rows, after
+/// checking the header.
+fn bench_rows(args: &[&str], header: &str) -> Vec<Vec<String>> {
+    let mut all = vec!["bench"];
+    all.extend(args);
+    all.extend(["--threads", "1,2", "--reps", "1"]);
+    let out = ok(&all);
+    let mut lines = out.lines();
+    assert_eq!(lines.next(), Some(header));
+    lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect()
+}
+
 #[test]
 fn bench_round_prints_the_csv_table() {
-    let out = ok(&[
-        "bench",
-        "round",
-        "--formats",
-        "e4m3,bf16",
-        "--modes",
-        "rne,sr",
-        "--n",
-        "20000",
-        "--threads",
-        "1,2",
-        "--reps",
-        "1",
-    ]);
-    let mut lines = out.lines();
-    assert_eq!(
-        lines.next(),
-        Some("format,mode,data,threads,values_per_s,ratio_to_copy")
+    let rows = bench_rows(
+        &[
+            "round",
+            "--formats",
+            "e4m3,bf16",
+            "--modes",
+            "rne,sr",
+            "--n",
+            "20000",
+        ],
+        "format,mode,data,threads,values_per_s,ratio_to_copy",
     );
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 2 * 2 * 2 * 2);
     for r in &rows {
         assert!(
-            ["e4m3", "bfloat16"].contains(&r[0]) && ["rne", "sr"].contains(&r[1]),
+            ["e4m3", "bfloat16"].contains(&&*r[0]) && ["rne", "sr"].contains(&&*r[1]),
             "{r:?}"
         );
         assert!(
-            ["normal", "wide"].contains(&r[2]) && ["1", "2"].contains(&r[3]),
+            ["normal", "wide"].contains(&&*r[2]) && ["1", "2"].contains(&&*r[3]),
             "{r:?}"
         );
         assert!(r[4].parse::<f64>().unwrap() > 0.0 && r[5].parse::<f64>().unwrap() > 0.0);
@@ -179,33 +185,25 @@ fn bench_round_prints_the_csv_table() {
 
 #[test]
 fn bench_quantize_prints_the_csv_table() {
-    let out = ok(&[
-        "bench",
-        "quantize",
-        "--presets",
-        "nvfp4,MXINT8",
-        "--modes",
-        "rne,sr",
-        "--n",
-        "5000",
-        "--threads",
-        "1,2",
-        "--reps",
-        "1",
-    ]);
-    let mut lines = out.lines();
-    assert_eq!(
-        lines.next(),
-        Some("preset,mode,threads,values_per_s,plain_values_per_s,ratio_to_plain")
+    let rows = bench_rows(
+        &[
+            "quantize",
+            "--presets",
+            "nvfp4,MXINT8",
+            "--modes",
+            "rne,sr",
+            "--n",
+            "5000",
+        ],
+        "preset,mode,threads,values_per_s,plain_values_per_s,ratio_to_plain",
     );
-    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 2 * 2 * 2);
     for r in &rows {
         assert!(
-            ["nvfp4", "mxint8"].contains(&r[0]) && ["rne", "sr"].contains(&r[1]),
+            ["nvfp4", "mxint8"].contains(&&*r[0]) && ["rne", "sr"].contains(&&*r[1]),
             "{r:?}"
         );
-        assert!(["1", "2"].contains(&r[2]), "{r:?}");
+        assert!(["1", "2"].contains(&&*r[2]), "{r:?}");
         let v: Vec<f64> = r[3..].iter().map(|x| x.parse().unwrap()).collect();
         assert!(v.iter().all(|&x| x > 0.0), "{r:?}");
         // The ratio is the two rates' quotient (rounded to three decimals).

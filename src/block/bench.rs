@@ -6,9 +6,8 @@ use super::codes::Codes;
 use super::{BlockFormat, Output, Paths, quantize_with};
 use crate::error::Result;
 use crate::fast::Kernel;
-use crate::fast::bench::{paired_medians, pool};
+use crate::fast::bench::{Data, data, paired_medians, pool};
 use crate::mode::{Rounding, RoundingMode};
-use crate::rng::Stream;
 
 /// One measured configuration.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,8 +41,7 @@ pub fn run(
     reps: usize,
     mut row: impl FnMut(Row) -> Result<()>,
 ) -> Result<()> {
-    let mut s = Stream::new(1);
-    let data: Vec<f64> = (0..n).map(|_| s.next_normal()).collect();
+    let data = data(Data::Normal, n, 1);
     for &t in threads {
         let pool = pool(t)?;
         for (name, bf) in formats {
