@@ -1,9 +1,10 @@
 //! The direct element path for formats of at most eight magnitudes (FP4) under a mode
-//! symmetric in sign (`rne`, `rna`, `rtz`, exact `sr`): no quotient at all.
+//! symmetric in sign (`rne`, `rna`, `rtz`, exact `sr`): no quotient at all under the
+//! deterministic modes.
 //!
 //! The rounding of x / S to an element is a step function of |x| / S that changes at a few
 //! boundaries t_i in element units: between the magnitudes v_i and v_(i+1), their midpoint
-//! (nearest modes) or v_(i+1) itself (`rtz`, and `sr` for the floor it starts from), and one
+//! (nearest modes) or v_(i+1) itself (`rtz`), and one
 //! more beyond the largest value, where the rounding overflows. Each boundary belongs to one
 //! side, as the mode rounds it (a tie). So x / S rounds to v_k with k = #{i : |x| > b_i}, where
 //! b_i = t_i · S, or its f64 predecessor where the boundary rounds up (for f64 values,
@@ -11,7 +12,9 @@
 //! wherever the product is exact, which [`Grid::scaled`] checks per block: S's significand
 //! leaves room for t_i's few bits, and t_0 · S is an f64 normal (a product too large for f64
 //! overflows to +Inf, which compares as the exact product would: above every finite |x|).
-//! Exact `sr` then rounds up from v_k at random ([`Scaled::round_sr`]).
+//! Exact `sr` instead reads k and the fraction beyond v_k from the bits of an estimate of
+//! |x| / S, and leaves the rare element whose rounding the estimate cannot settle to the exact
+//! path ([`Scaled::round_sr`]).
 //!
 //! Where NVFP4's scales are not powers of two, the quotient paths divide every element and
 //! check the quotients for midpoints; here a few compares per element decide the rounding
@@ -26,23 +29,9 @@ use crate::mode::{Rounding, RoundingMode};
 use crate::rng::{self, NoRandom};
 
 const SIGN: u64 = 1 << 63;
-/// 2^52: [`Scaled::round_sr`] compares fractions in units of 2^−52, with the top 52 bits of
-/// the word.
-pub(super) const TWO52: f64 = 4503599627370496.0;
-/// z's cap in [`Scaled::round_sr`], where the fraction exceeds 1 for sure.
-pub(super) const SR_CAP: f64 = 2.0 * TWO52;
-/// How far z must be from the word's top bits in [`Scaled::round_sr`]: more than z's error
-/// (below the cap at most 2^−52 · 2^53 · (1 + 2^−53), just over 2) plus the 12 bits dropped
-/// from the word (less than 1).
-pub(super) const SR_MARGIN: f64 = 4.0;
-
-/// The top 52 bits of the word `w` as an f64, exactly (2^52 + them, minus 2^52: two
-/// operations on every instruction set, where a u64 conversion without AVX-512 is a scalar
-/// sequence per element).
-#[inline(always)]
-pub(super) fn word_top(w: u64) -> f64 {
-    f64::from_bits((w >> 12) | TWO52.to_bits()) - TWO52
-}
+/// How near a grid point [`Scaled::round_sr`]'s sum may come, in f64 bits, before the block
+/// is left to the exact path: more than the sum's error (under 6 bits), with room to spare.
+pub(super) const SR_MARGIN: u64 = 16;
 /// Boundaries below the largest magnitude: seven for eight magnitudes (FP4's ±0 … ±max).
 const BOUNDS: usize = 7;
 
@@ -61,9 +50,9 @@ pub(super) struct Grid {
     values: [f64; BOUNDS + 1],
     /// Position of the codes' sign bit: a magnitude's code is its index k.
     sign_shift: u32,
-    /// Exact `sr`: 2^52 / (v_(k+1) − v_k) for k = 0 … n (v_(n+1) the magnitude beyond the
-    /// largest, with unbounded exponent); `None` for the deterministic modes.
-    inv_steps: Option<[f64; BOUNDS + 1]>,
+    /// Exact `sr`'s place for the grid in f64's bits (at S = 1); `None` for the deterministic
+    /// modes.
+    sr: Option<SrScale>,
     /// n, the index of the largest magnitude.
     top: u64,
     /// The smallest S for which t_0 · S is an f64 normal.
@@ -83,10 +72,45 @@ pub(super) struct Scaled {
     pub(super) values: [f64; BOUNDS + 1],
     /// Position of the codes' sign bit.
     pub(super) sign_shift: u32,
-    /// Exact `sr`: 2^52 / ((v_(k+1) − v_k) · S), for [`Scaled::round_sr`].
-    pub(super) inv_steps: Option<[f64; BOUNDS + 1]>,
+    /// Exact `sr`'s constants, for [`Scaled::round_sr`].
+    pub(super) sr: Option<SrScale>,
     /// The index of the largest magnitude.
     pub(super) top: u64,
+}
+
+/// Where exact `sr` finds a block's grid in the bits of f64 ([`Scaled::round_sr`]).
+///
+/// For y ≥ 0 in element units, [`SrScale::lifted`] is f64's bits of y, or where y is below the
+/// element's smallest normal 2^emin, of y + 2^emin less 2^52: so the element's subnormals are
+/// spaced as its first binade, and magnitude k lies at k · 2^F + A, F = 52 − M, A = (1022 +
+/// emin) · 2^52 (as f64's own subnormals would put them at y · 2^(−1022 − emin), but without
+/// arithmetic on f64 subnormals, which took 1.4 times as long). Between magnitudes, lifted
+/// bits are linear in y.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SrScale {
+    /// fl(1 / S).
+    pub(super) inv_scale: f64,
+    /// 2^emin.
+    pub(super) min_normal: f64,
+    /// F: the f64 bits below a step of the grid.
+    pub(super) frac_bits: u32,
+    /// L · 2^F + [`SR_MARGIN`], added to the lifted bits: L makes the index (A >> F) + L = B
+    /// past the magnitude's, B a multiple of 256, so that an index's last 8 bits are the
+    /// magnitude's code and its last 3 a permute's lane.
+    pub(super) lift: u64,
+    /// B.
+    pub(super) bias: u64,
+}
+
+impl SrScale {
+    /// See [`SrScale`]. (At most half a bit from the exact lifted bits of a y below 2^emin:
+    /// y + 2^emin rounds to its binade's bits.)
+    #[inline(always)]
+    pub(super) fn lifted(&self, y: f64) -> u64 {
+        let sub = y < self.min_normal;
+        let z = if sub { y + self.min_normal } else { y };
+        z.to_bits() - ((sub as u64) << 52)
+    }
 }
 
 impl Grid {
@@ -97,8 +121,8 @@ impl Grid {
         let Element::Float(fmt) = *elem else {
             return None;
         };
-        // Exact `sr` takes the boundaries of `rtz` (the floor of |x| / S on the grid) and
-        // rounds up from there at random.
+        // (Exact `sr` rounds by f64's bits, not the boundaries; its, those of `rtz`, only
+        // limit the bits of the scales this path takes, as the values' bits must.)
         let (mid, stochastic) = match rounding.mode {
             RoundingMode::NearestEven | RoundingMode::NearestAway => (true, false),
             RoundingMode::TowardZero => (false, false),
@@ -158,21 +182,31 @@ impl Grid {
             .chain([&over].into_iter().filter(|t| t.is_finite()))
             .map(|t| 53 - (t.to_bits() | 1 << 52).trailing_zeros())
             .max()?;
-        // Under `sr`, |x| − v_k · S is exact where v_(k+1) ≤ 2 v_k (Sterbenz; for k = 0 it is
-        // |x|), and 2^52 / (v_(k+1) − v_k) where the step is a power of two.
-        let inv_steps = match stochastic {
+        // Under `sr`, magnitude k (k ≤ n + 1, `next` for n + 1) must lift to index k + B:
+        // so for a format with subnormals whose codes are its fields.
+        let sr = match stochastic {
             false => None,
             true => {
-                let mut inv = [0.0; BOUNDS + 1];
-                for (k, inv) in inv.iter_mut().enumerate().take(n + 1) {
-                    let (lo, hi) = (value(k), if k < n { value(k + 1) } else { next });
-                    let step = hi - lo;
-                    if (k > 0 && hi > 2.0 * lo) || step.to_bits() & ((1 << 52) - 1) != 0 {
-                        return None;
-                    }
-                    *inv = TWO52 / step;
+                let frac_bits = 52u32.checked_sub(fmt.man_bits())?;
+                let min_normal = 2f64.powi(fmt.emin());
+                let a = u64::try_from(1022 + fmt.emin()).ok()? << fmt.man_bits();
+                let l = a.wrapping_neg() % 256;
+                let sr = SrScale {
+                    inv_scale: 1.0,
+                    min_normal,
+                    frac_bits,
+                    lift: (l << frac_bits) + SR_MARGIN,
+                    bias: a + l,
+                };
+                let placed = (0..=n + 1).all(|k| {
+                    let lifted = sr.lifted(if k <= n { value(k) } else { next });
+                    lifted & ((1 << frac_bits) - 1) == 0
+                        && (lifted >> frac_bits) + l == k as u64 + sr.bias
+                });
+                if !placed || !min_normal.is_normal() {
+                    return None;
                 }
-                Some(inv)
+                Some(sr)
             }
         };
         Some(Grid {
@@ -182,7 +216,7 @@ impl Grid {
             over_up,
             values: std::array::from_fn(|i| value(i.min(n))),
             sign_shift: sign_bit.trailing_zeros(),
-            inv_steps,
+            sr,
             top: n as u64,
             min_scale: f64::MIN_POSITIVE / bounds[0],
             low_bits: (1 << bits) - 1,
@@ -191,7 +225,7 @@ impl Grid {
 
     /// Whether this is exact `sr`'s grid.
     pub(super) fn stochastic(&self) -> bool {
-        self.inv_steps.is_some()
+        self.sr.is_some()
     }
 
     /// Whether every scale this path will meet (of the scale format `scale`, or powers of two
@@ -219,18 +253,13 @@ impl Grid {
             bounds: [0.0; BOUNDS + 1],
             values: self.values,
             sign_shift: self.sign_shift,
-            inv_steps: self.inv_steps,
+            sr: self.sr,
             top: self.top,
         };
-        if let Some(inv) = &mut g.inv_steps {
-            // One rounding each (2^52 / step is exact); a quotient of f64's range sends the
-            // block to the exact path.
-            let mut finite = true;
-            for v in inv.iter_mut() {
-                *v /= s;
-                finite &= *v < f64::INFINITY;
-            }
-            if !finite {
+        if let Some(sr) = &mut g.sr {
+            // (A subnormal 1 / S, for S > 2^1022, would lose bits: the exact path.)
+            sr.inv_scale = 1.0 / s;
+            if !sr.inv_scale.is_normal() {
                 return None;
             }
         }
@@ -269,16 +298,17 @@ impl Scaled {
     /// state [`rng::advance`]`(state, j)`) into `codes` and `vs`: the number of elements that
     /// overflowed (and saturated), or `None` where the exact path must round the block.
     ///
-    /// k from the boundaries of `rtz`, so v_k · S ≤ |x| < v_(k+1) · S (or |x| beyond the
-    /// largest magnitude, k = n); the fraction f = (|x| − v_k · S) / ((v_(k+1) − v_k) · S) in
-    /// units of 2^−52 as z = (|x| − v_k · S) · fl(2^52 / (step · S)). The difference is exact
-    /// (Sterbenz) but where k = n and |x| ≥ 2 v_n · S, and there z ≥ 2^52 − ½ exceeds every
-    /// word; elsewhere z is within 2^−52 · z of f · 2^52 (two roundings; capped at 2^53, where
-    /// f > 1 for sure), i.e. within about 2 units. The core rounds up iff the uniform bits
-    /// drawn for the element lie below f's: iff their first word w < f · 2^64 wherever w is not
-    /// ⌊f · 2^64⌋. So wherever z is more than [`SR_MARGIN`] from w's top 52 bits t (beyond z's
-    /// error and the 12 bits t drops), up iff t < z. An element closer than that (probability
-    /// about 2^−50) leaves the block undecided: `None`.
+    /// In f64's bits the grid is evenly spaced (see [`SrScale`]): the lifted bits of a
+    /// quotient q = |x| / S are β = A + k · 2^F + f · 2^F, where q = v_k + f · (v_(k+1) − v_k)
+    /// (k past n where q overflows). The core rounds up iff the uniform bits U drawn for the
+    /// element lie below f: to index ⌊(β − A + 2^F − V) / 2^F⌋ with V = U · 2^F, which lies in
+    /// [w, w + 1) for w the top F bits of the element's first word. The loop lifts
+    /// y = fl(|x| · fl(1 / S)), whose bits β' are within 5 of β (two roundings of 2^−53 each,
+    /// which count double where q and y straddle a binade, and half a bit where lifting
+    /// rounds), and takes the index from t = β' + 2^F − 1 − w, within 6 of β + 2^F − V: the
+    /// exact index wherever t mod 2^F is more than 6 from 0 and 2^F. An element within
+    /// [`SR_MARGIN`] of either leaves the block undecided: probability (2 · 16 + 1) · 2^−F per
+    /// element, 2^−46 for E2M1. (No search, and one multiply per element.)
     #[inline(always)]
     pub(super) fn round_sr(
         &self,
@@ -287,36 +317,27 @@ impl Scaled {
         vs: &mut [f64],
         state: u64,
     ) -> Option<u64> {
-        let inv_steps = self.inv_steps.unwrap_or_default();
-        let (mut over, mut undecided) = (0, false);
+        let sr = self.sr?;
+        let (f, frac) = (sr.frac_bits, (1u64 << sr.frac_bits) - 1);
+        let (mut over, mut nearest) = (0, u64::MAX);
         let elements = xs.iter().zip(codes.iter_mut()).zip(vs.iter_mut());
         for (j, ((&x, c), v)) in elements.enumerate() {
             let b = x.to_bits();
             let a = f64::from_bits(b & !SIGN);
-            let (mut k, mut lo, mut hi, mut inv) =
-                (0, self.values[0], self.values[1], inv_steps[0]);
-            for i in 0..BOUNDS {
-                let past = a > self.bounds[i];
-                k += past as u64;
-                lo = if past { self.values[i + 1] } else { lo };
-                hi = if past {
-                    self.values[(i + 2).min(BOUNDS)]
-                } else {
-                    hi
-                };
-                inv = if past { inv_steps[i + 1] } else { inv };
-            }
-            let z = ((a - lo) * inv).min(SR_CAP);
-            let w = word_top(rng::mix(rng::advance(state, j as u64)));
-            undecided |= (z - w).abs() <= SR_MARGIN;
-            let up = w < z;
-            let k = k + up as u64;
+            let w = rng::mix(rng::advance(state, j as u64));
+            // (2^F − 1 − w is the inverted word's top F bits; u mod 2^F is t + SR_MARGIN's.)
+            let u = sr.lifted(a * sr.inv_scale) + (!w >> (64 - f)) + sr.lift;
+            nearest = nearest.min(u & frac);
+            // (t + SR_MARGIN has t's index where decided.)
+            let k = (u >> f) - sr.bias;
             over += (k > self.top) as u64;
-            let m = if up { hi } else { lo };
-            *c = (k.min(self.top) | (b >> 63) << self.sign_shift) as u8;
+            let k = k.min(self.top);
+            *c = (k | (b >> 63) << self.sign_shift) as u8;
+            // (k ≤ top ≤ BOUNDS: the `min` only spares a bounds check.)
+            let m = self.values[(k as usize).min(BOUNDS)];
             *v = f64::from_bits(m.to_bits() | (b & SIGN));
         }
-        (!undecided).then_some(over)
+        (nearest > 2 * SR_MARGIN).then_some(over)
     }
 
     /// The number of elements of the block `xs` with largest magnitude `amax` that overflow

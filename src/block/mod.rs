@@ -1171,7 +1171,7 @@ trait GridKernels: Copy {
         vs: &mut [f64],
         state: u64,
     ) -> Option<u64> {
-        match g.inv_steps {
+        match g.sr {
             Some(_) => self.round_sr(g, xs, codes, vs, state),
             None => {
                 self.round(g, xs, codes, vs);

@@ -275,7 +275,7 @@ fn the_grid_path_rounds_as_the_core() {
                     xs.retain(|x| x.is_finite());
                     let ctx = format!("{name} {mode:?} saturating {saturating}, S = {sc:e}");
                     blocks += check_grid_block(&g, &fmt, &r, &xs, sc, KEY, &ctx) as usize;
-                    if g.inv_steps.is_some() {
+                    if g.sr.is_some() {
                         // f · 2^64 within 2^12 of the element's own word.
                         let xs: Vec<f64> = (0..xs.len() as u64)
                             .map(|j| {
@@ -365,7 +365,7 @@ fn check_grid_block(
         let state = rng::state(key, 0);
         let got = simd::apply_grid(kernel, g, xs, &mut codes, &mut vs, state);
         let Some(got) = got else {
-            assert!(g.inv_steps.is_some(), "{ctx}, {how}: undecided");
+            assert!(g.sr.is_some(), "{ctx}, {how}: undecided");
             decided = false;
             continue;
         };
