@@ -223,11 +223,6 @@ impl Grid {
         })
     }
 
-    /// Whether this is exact `sr`'s grid.
-    pub(super) fn stochastic(&self) -> bool {
-        self.sr.is_some()
-    }
-
     /// Whether every scale this path will meet (of the scale format `scale`, or powers of two
     /// where `pow2`, times the tensor scale `tensor`) leaves room for the boundaries' bits, so
     /// that blocks are not sent to the exact path one element at a time ([`Grid::scaled`]

@@ -810,9 +810,7 @@ impl Plan {
     #[inline(always)]
     fn task_fast<K: GridKernels>(&self, work: &[f64], t: Task<'_>, kernels: K) -> usize {
         match (&self.grid, &self.engine) {
-            (Some(grid), _) if K::SR_GRID || !grid.stochastic() => {
-                self.task_grid(grid, work, t, kernels)
-            }
+            (Some(grid), _) => self.task_grid(grid, work, t, kernels),
             (_, Some(engine)) => self.task_engine(engine, work, t),
             _ => self.task_exact(work, t),
         }
@@ -1134,10 +1132,6 @@ impl Plan {
 /// that they compile into each per-CPU copy of the task (closures in their place were calls
 /// once the task had more than four call sites: 1.25 times the time).
 trait GridKernels: Copy {
-    /// Whether exact `sr` takes the grid on this CPU, or the element engine's direct path
-    /// (built for AVX2, the portable grid loop ran 12–19 % slower than it).
-    const SR_GRID: bool;
-
     /// [`max_abs_bits`]. (Vectorised by the compiler across a run's blocks, it gathered every
     /// element into place: AVX-512 takes its own.)
     #[inline(always)]

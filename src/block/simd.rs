@@ -23,14 +23,11 @@ use super::grid::{SR_MARGIN, Scaled};
 use super::{GridKernels, Plan, Task, max_finite_abs as max_portable};
 use crate::rng;
 
-/// The grid path's portable loops, compiled into each per-CPU copy of the task; exact `sr`
-/// takes them where `SR_GRID`.
+/// The grid path's portable loops, compiled into each per-CPU copy of the task.
 #[derive(Clone, Copy)]
-pub(super) struct Portable<const SR_GRID: bool>;
+pub(super) struct Portable;
 
-impl<const SR_GRID: bool> GridKernels for Portable<SR_GRID> {
-    const SR_GRID: bool = SR_GRID;
-
+impl GridKernels for Portable {
     #[inline(always)]
     fn round(self, g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
         g.round(xs, codes, vs)
@@ -62,7 +59,7 @@ pub(super) fn task(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
             return unsafe { x86::avx2(plan, work, t) };
         }
     }
-    plan.task_fast(work, t, Portable::<true>)
+    plan.task_fast(work, t, Portable)
 }
 
 /// [`super::max_finite_abs`] compiled for the best instruction set of this CPU (built for the
@@ -98,7 +95,7 @@ pub(super) fn apply_grid(
         // SAFETY: the CPU has every feature `x86::apply_avx512` enables (checked just above).
         return unsafe { x86::apply_avx512(g, xs, codes, vs, state) };
     }
-    Portable::<true>.apply(g, xs, codes, vs, state)
+    Portable.apply(g, xs, codes, vs, state)
 }
 
 /// [`GridKernels::max_abs_bits`] of the grid path on this CPU where `best`, else of the
@@ -111,7 +108,7 @@ pub(super) fn max_abs_bits(best: bool, xs: &[f64]) -> u64 {
         // above).
         return unsafe { x86::max_abs_bits_avx512(xs) };
     }
-    Portable::<true>.max_abs_bits(xs)
+    Portable.max_abs_bits(xs)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -154,8 +151,6 @@ mod x86 {
     }
 
     impl GridKernels for Avx512Grid {
-        const SR_GRID: bool = true;
-
         #[inline(always)]
         fn max_abs_bits(self, xs: &[f64]) -> u64 {
             // SAFETY: the CPU has every feature `max_abs_bits` needs (see `Avx512Grid`).
@@ -184,7 +179,7 @@ mod x86 {
 
     #[target_feature(enable = "avx2,bmi2")]
     pub fn avx2(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
-        plan.task_fast(work, t, Portable::<false>)
+        plan.task_fast(work, t, Portable)
     }
 
     use std::arch::x86_64::*;
