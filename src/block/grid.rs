@@ -251,17 +251,23 @@ impl Grid {
             sr: self.sr,
             top: self.top,
         };
-        if let Some(sr) = &mut g.sr {
-            // (A subnormal 1 / S, for S > 2^1022, would lose bits: the exact path.)
-            sr.inv_scale = 1.0 / s;
-            if !sr.inv_scale.is_normal() {
-                return None;
+        match &mut g.sr {
+            Some(sr) => {
+                // (A subnormal 1 / S, for S > 2^1022, would lose bits: the exact path.)
+                sr.inv_scale = 1.0 / s;
+                if !sr.inv_scale.is_normal() {
+                    return None;
+                }
+                // (`sr` counts its own overflows and needs no boundaries.)
+                g.bounds = [f64::INFINITY; BOUNDS + 1];
+            }
+            None => {
+                for i in 0..BOUNDS {
+                    g.bounds[i] = bound(self.bounds[i], self.up[i]);
+                }
+                g.bounds[BOUNDS] = bound(self.over, self.over_up);
             }
         }
-        for i in 0..BOUNDS {
-            g.bounds[i] = bound(self.bounds[i], self.up[i]);
-        }
-        g.bounds[BOUNDS] = bound(self.over, self.over_up);
         for v in &mut g.values {
             *v *= s;
         }
