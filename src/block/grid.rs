@@ -1,5 +1,6 @@
 //! The direct element path for formats of at most eight magnitudes (FP4) under a mode
-//! symmetric in sign (`rne`, `rna`, `rtz`, exact `sr`): no quotient at all under the
+//! symmetric in sign (`rne`, `rna`, `rtz`, exact `sr`), and under exact `sr` for any float
+//! element of up to eight bits with subnormals (FP6, FP8): no quotient at all under the
 //! deterministic modes.
 //!
 //! The rounding of x / S to an element is a step function of |x| / S that changes at a few
@@ -46,7 +47,8 @@ pub(super) struct Grid {
     /// exponent, and 1 where it overflows itself.
     over: f64,
     over_up: u64,
-    /// v_0 = 0, v_1, …, the largest repeated past it.
+    /// v_0 = 0, v_1, …, the largest repeated past it (the first eight where there are more:
+    /// `sr` then forms v_k from k).
     values: [f64; BOUNDS + 1],
     /// Position of the codes' sign bit: a magnitude's code is its index k.
     sign_shift: u32,
@@ -68,7 +70,7 @@ pub(super) struct Scaled {
     /// t_i · S (or its predecessor where t_i rounds up), +Inf past the format's boundaries;
     /// last, the overflow boundary.
     pub(super) bounds: [f64; BOUNDS + 1],
-    /// v_k · S.
+    /// v_k · S (as in [`Grid`]).
     pub(super) values: [f64; BOUNDS + 1],
     /// Position of the codes' sign bit.
     pub(super) sign_shift: u32,
@@ -100,6 +102,10 @@ pub(super) struct SrScale {
     pub(super) lift: u64,
     /// B.
     pub(super) bias: u64,
+    /// A, the lifted bits of 0.
+    pub(super) zero: u64,
+    /// S (1 in the grid, as `inv_scale`).
+    pub(super) scale: f64,
 }
 
 impl SrScale {
@@ -111,12 +117,24 @@ impl SrScale {
         let z = if sub { y + self.min_normal } else { y };
         z.to_bits() - ((sub as u64) << 52)
     }
+
+    /// Magnitude k, from its lifted bits k · 2^F + A (exact: below 2^emin a difference of
+    /// two f64s of the same binade).
+    #[inline(always)]
+    pub(super) fn magnitude(&self, k: u64) -> f64 {
+        let lifted = (k << self.frac_bits) + self.zero;
+        // (Selects, not branches, so that the loops vectorise.)
+        let sub = lifted < self.min_normal.to_bits();
+        let v = f64::from_bits(lifted + ((sub as u64) << 52));
+        if sub { v - self.min_normal } else { v }
+    }
 }
 
 impl Grid {
     /// The grid of `elem` rounded with `rounding`, where this path applies: a signed float
-    /// element with −0 and at most eight magnitudes whose codes are 0, 1, … in order, a mode
-    /// that rounds each magnitude alike for either sign, and overflow to the largest value.
+    /// element of at most eight bits with −0 and (but under exact `sr`) at most eight
+    /// magnitudes, whose codes are 0, 1, … in order, a mode that rounds each magnitude alike
+    /// for either sign, and overflow to the largest value.
     pub(super) fn new(elem: &Element, rounding: &Rounding) -> Option<Grid> {
         let Element::Float(fmt) = *elem else {
             return None;
@@ -129,8 +147,13 @@ impl Grid {
             RoundingMode::Stochastic { bits: None } => (false, true),
             _ => return None,
         };
+        // (Exact `sr` takes wider elements too: it needs no boundaries.)
         let n = fmt.max_finite(false) as usize;
-        if !fmt.is_signed() || !fmt.has_neg_zero() || n > BOUNDS || n == 0 || fmt.width() > 8 {
+        let wide = n > BOUNDS;
+        if !fmt.is_signed() || !fmt.has_neg_zero() || n == 0 || fmt.width() > 8 {
+            return None;
+        }
+        if wide && !stochastic {
             return None;
         }
         let value = |c: usize| codec::to_f64(&fmt, c as u128);
@@ -156,7 +179,7 @@ impl Grid {
         let boundary = |lo: f64, hi: f64| if mid { (lo + hi) / 2.0 } else { hi };
         let mut bounds = [f64::INFINITY; BOUNDS];
         let mut up = [0; BOUNDS];
-        for i in 0..n {
+        for i in 0..n.min(BOUNDS) {
             bounds[i] = boundary(value(i), value(i + 1));
             up[i] = (round(bounds[i])?.value == (i + 1) as u128) as u64;
         }
@@ -176,10 +199,11 @@ impl Grid {
         if bounds[0].to_bits() & ((1 << 52) - 1) != 0 {
             return None;
         }
-        // The most significant bits of any boundary: S may have 53 minus these.
-        let bits = bounds[..n]
-            .iter()
-            .chain([&over].into_iter().filter(|t| t.is_finite()))
+        // The most significant bits of any boundary (under `sr`, of any magnitude: the upper
+        // ones of `rtz`): S may have 53 minus these.
+        let bits = (bounds[..n.min(BOUNDS)].iter().copied())
+            .chain((BOUNDS + 1..=n).filter(|_| wide).map(value))
+            .chain([over].into_iter().filter(|t| t.is_finite()))
             .map(|t| 53 - (t.to_bits() | 1 << 52).trailing_zeros())
             .max()?;
         // Under `sr`, magnitude k (k ≤ n + 1, `next` for n + 1) must lift to index k + B:
@@ -197,11 +221,15 @@ impl Grid {
                     frac_bits,
                     lift: (l << frac_bits) + SR_MARGIN,
                     bias: a + l,
+                    zero: a << frac_bits,
+                    scale: 1.0,
                 };
                 let placed = (0..=n + 1).all(|k| {
-                    let lifted = sr.lifted(if k <= n { value(k) } else { next });
+                    let v = if k <= n { value(k) } else { next };
+                    let lifted = sr.lifted(v);
                     lifted & ((1 << frac_bits) - 1) == 0
                         && (lifted >> frac_bits) + l == k as u64 + sr.bias
+                        && sr.magnitude(k as u64).to_bits() == v.to_bits()
                 });
                 if !placed || !min_normal.is_normal() {
                     return None;
@@ -254,7 +282,7 @@ impl Grid {
         match &mut g.sr {
             Some(sr) => {
                 // (A subnormal 1 / S, for S > 2^1022, would lose bits: the exact path.)
-                sr.inv_scale = 1.0 / s;
+                (sr.inv_scale, sr.scale) = (1.0 / s, s);
                 if !sr.inv_scale.is_normal() {
                     return None;
                 }
@@ -276,6 +304,13 @@ impl Grid {
 }
 
 impl Scaled {
+    /// Whether the element has more than eight magnitudes (only under `sr`), so that v_k · S
+    /// is formed from k, not looked up.
+    #[inline(always)]
+    pub(super) fn wide(&self) -> bool {
+        self.top > BOUNDS as u64
+    }
+
     /// Rounds the block `xs` (finite values) into `codes` (the format's, of at most 8 bits) and
     /// the dequantised values `vs`, saturating. One branch-free loop, vectorised across
     /// elements.
@@ -318,6 +353,22 @@ impl Scaled {
         vs: &mut [f64],
         state: u64,
     ) -> Option<u64> {
+        // (One loop for each, so that neither holds a branch.)
+        match self.wide() {
+            true => self.round_sr_with::<true>(xs, codes, vs, state),
+            false => self.round_sr_with::<false>(xs, codes, vs, state),
+        }
+    }
+
+    /// [`Scaled::round_sr`], for an element with more than eight magnitudes where `WIDE`.
+    #[inline(always)]
+    fn round_sr_with<const WIDE: bool>(
+        &self,
+        xs: &[f64],
+        codes: &mut [u8],
+        vs: &mut [f64],
+        state: u64,
+    ) -> Option<u64> {
         let sr = self.sr?;
         let (f, frac) = (sr.frac_bits, (1u64 << sr.frac_bits) - 1);
         let (mut over, mut nearest) = (0, u64::MAX);
@@ -335,7 +386,10 @@ impl Scaled {
             let k = k.min(self.top);
             *c = (k | (b >> 63) << self.sign_shift) as u8;
             // (k ≤ top ≤ BOUNDS: the `min` only spares a bounds check.)
-            let m = self.values[(k as usize).min(BOUNDS)];
+            let m = match WIDE {
+                true => sr.magnitude(k) * sr.scale,
+                false => self.values[(k as usize).min(BOUNDS)],
+            };
             *v = f64::from_bits(m.to_bits() | (b & SIGN));
         }
         (nearest > 2 * SR_MARGIN).then_some(over)

@@ -173,7 +173,12 @@ mod x86 {
             state: u64,
         ) -> Option<u64> {
             // SAFETY: the CPU has every feature `round_grid_sr` needs (see `Avx512Grid`).
-            unsafe { round_grid_sr(g, xs, codes, vs, state) }
+            unsafe {
+                match g.wide() {
+                    true => round_grid_sr::<true>(g, xs, codes, vs, state),
+                    false => round_grid_sr::<false>(g, xs, codes, vs, state),
+                }
+            }
         }
     }
 
@@ -235,14 +240,28 @@ mod x86 {
             _mm512_mask_add_epi64(k, m, k, lane(1))
         }
 
+        /// v_k · S for the magnitude indices `k` (of eight magnitudes at most).
+        #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
+        #[inline]
+        fn value(&self, k: __m512i) -> __m512d {
+            _mm512_permutexvar_pd(k, self.values)
+        }
+
         /// Stores the codes and dequantised values of the elements `x` with magnitude indices
-        /// `k` into `codes` and `vs`: value v_k · S | (x & sign), code
+        /// `k` and values `value` (v_k · S) into `codes` and `vs`: value | (x & sign), code
         /// k | ((x >> (63 − shift)) & sign bit), both A | (B & C).
         #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
         #[inline]
-        fn store(&self, k: __m512i, x: __m512d, codes: &mut [u8; 8], vs: &mut [f64; 8]) {
+        fn store(
+            &self,
+            k: __m512i,
+            value: __m512d,
+            x: __m512d,
+            codes: &mut [u8; 8],
+            vs: &mut [f64; 8],
+        ) {
             let xb = _mm512_castpd_si512(x);
-            let value = _mm512_castpd_si512(_mm512_permutexvar_pd(k, self.values));
+            let value = _mm512_castpd_si512(value);
             let value = _mm512_ternarylogic_epi64::<0xF8>(value, xb, _mm512_set1_epi64(i64::MIN));
             let shifted = _mm512_srlv_epi64(xb, self.to_code);
             let code = _mm512_ternarylogic_epi64::<0xF8>(k, shifted, self.code_sign);
@@ -303,7 +322,8 @@ mod x86 {
             for ((x, c), v) in eights(xs, codes, vs) {
                 // SAFETY: `x` is an array of eight f64.
                 let x = _mm512_loadu_pd(x.as_ptr());
-                lanes.store(lanes.index(_mm512_abs_pd(x)), x, c, v);
+                let k = lanes.index(_mm512_abs_pd(x));
+                lanes.store(k, lanes.value(k), x, c, v);
             }
             g.round(&xs[n..], &mut codes[n..], &mut vs[n..]);
         }
@@ -313,12 +333,14 @@ mod x86 {
     /// multiply and a masked add, the words by SplitMix64 in vector registers, the index by two
     /// adds and a shift, v_k · S by a permute; the elements past the last multiple of eight by
     /// the portable loop. (It replaced a binary search for the floor and a fraction computed
-    /// from it: 45 instructions per eight elements, now 31.)
+    /// from it: 45 instructions per eight elements, now 31.) Where `WIDE` (more than eight
+    /// magnitudes: FP6, FP8), v_k from k as [`super::grid::SrScale::magnitude`] forms it, in
+    /// five more.
     ///
     /// # Safety
     /// The CPU has every feature [`avx512`] enables.
     #[inline(always)]
-    pub unsafe fn round_grid_sr(
+    pub unsafe fn round_grid_sr<const WIDE: bool>(
         g: &Scaled,
         xs: &[f64],
         codes: &mut [u8],
@@ -337,6 +359,10 @@ mod x86 {
             let (frac, lift) = (lane((1 << sr.frac_bits) - 1), lane(sr.lift as i64));
             // (B + top: B is a multiple of 256, so the index serves as code and lane.)
             let top = lane((sr.bias + g.top) as i64);
+            // (Index k + B shifted to k · 2^F + A: less B · 2^F − A.)
+            let unbias = lane(((sr.bias << sr.frac_bits) - sr.zero) as i64);
+            let min_normal_bits = lane(sr.min_normal.to_bits() as i64);
+            let scale = _mm512_set1_pd(sr.scale);
             // The states of words j … j + 7, stepped by 8 · GAMMA (wrapping, as `rng::advance`).
             let gamma = rng::advance(0, 1) as i64;
             let mut states = _mm512_add_epi64(
@@ -371,7 +397,19 @@ mod x86 {
                 nearest = _mm512_min_epu64(nearest, _mm512_and_si512(u, frac));
                 let k = _mm512_srlv_epi64(u, f);
                 over += _mm512_cmpgt_epu64_mask(k, top).count_ones() as u64;
-                lanes.store(_mm512_min_epu64(k, top), x, c, v);
+                let k = _mm512_min_epu64(k, top);
+                let value = match WIDE {
+                    // v_k from its lifted bits k · 2^F + A (`SrScale::magnitude`), times S.
+                    true => {
+                        let lifted = _mm512_sub_epi64(_mm512_sllv_epi64(k, f), unbias);
+                        let sub = _mm512_cmplt_epu64_mask(lifted, min_normal_bits);
+                        let bits = _mm512_mask_add_epi64(lifted, sub, lifted, two52);
+                        let v = _mm512_castsi512_pd(bits);
+                        _mm512_mul_pd(_mm512_mask_sub_pd(v, sub, v, min_normal), scale)
+                    }
+                    false => lanes.value(k),
+                };
+                lanes.store(k, value, x, c, v);
             }
             let tail = g.round_sr(
                 &xs[n..],

@@ -221,6 +221,9 @@ fn the_grid_path_rounds_as_the_core() {
         "ue2m1",
         "e2m2",
         "e4m3",
+        "e5m2",
+        "e3m2",
+        "e2m3",
         "e2m1finftz",
         "e2m1ftz",
     ];
@@ -306,7 +309,8 @@ fn the_grid_path_rounds_as_the_core() {
     }
     // E2M1 under `rne`, `rna`, `rtz` and exact `sr` (e2m1fn, with a NaN, only where overflow
     // saturates or cannot happen), as `Grid::new` documents; never a directed mode, `sr:r`,
-    // `sr-eq`, a format without −0 or one with more than eight magnitudes.
+    // `sr-eq`, a format without −0 or subnormals, and one with more than eight magnitudes only
+    // under exact `sr`.
     for (name, saturating) in [("e2m1", false), ("e2m1", true), ("e2m1fn", true)] {
         for mode in [
             RoundingMode::NearestEven,
@@ -323,10 +327,20 @@ fn the_grid_path_rounds_as_the_core() {
         let case = (name, RoundingMode::NearestEven, true);
         assert!(grids.contains(&case), "{case:?}");
     }
+    // FP8, FP6 and the 5-bit e2m2 under exact `sr`, saturating.
+    for name in ["e4m3", "e5m2", "e3m2", "e2m3", "e2m2"] {
+        let case = (name, RoundingMode::Stochastic { bits: None }, true);
+        assert!(grids.contains(&case), "{case:?}");
+    }
     // Without subnormals the field-0 codes decode to values the core flushes: not a grid.
     for (name, mode, _) in &grids {
-        let never = ["e2m1fnuz", "ue2m1", "e2m2", "e4m3", "e2m1finftz", "e2m1ftz"];
+        let never = ["e2m1fnuz", "ue2m1", "e2m1finftz", "e2m1ftz"];
         assert!(!never.contains(name), "{name}");
+        let wide = ["e2m2", "e4m3", "e5m2", "e3m2", "e2m3"];
+        assert!(
+            !wide.contains(name) || *mode == RoundingMode::Stochastic { bits: None },
+            "{name} {mode:?}"
+        );
         assert!(
             matches!(
                 mode,
