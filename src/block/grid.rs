@@ -140,7 +140,7 @@ impl Grid {
             return None;
         };
         // (Exact `sr` rounds by f64's bits, not the boundaries; its, those of `rtz`, only
-        // limit the bits of the scales this path takes, as the values' bits must.)
+        // limit the scales this path takes, which `sr` would not need.)
         let (mid, stochastic) = match rounding.mode {
             RoundingMode::NearestEven | RoundingMode::NearestAway => (true, false),
             RoundingMode::TowardZero => (false, false),
@@ -251,6 +251,11 @@ impl Grid {
         })
     }
 
+    /// Whether the element has more than eight magnitudes (only under `sr`).
+    pub(super) fn wide(&self) -> bool {
+        self.top > BOUNDS as u64
+    }
+
     /// Whether every scale this path will meet (of the scale format `scale`, or powers of two
     /// where `pow2`, times the tensor scale `tensor`) leaves room for the boundaries' bits, so
     /// that blocks are not sent to the exact path one element at a time ([`Grid::scaled`]
@@ -345,24 +350,13 @@ impl Scaled {
     /// exact index wherever t mod 2^F is more than 6 from 0 and 2^F. An element within
     /// [`SR_MARGIN`] of either leaves the block undecided: probability (2 · 16 + 1) · 2^−F per
     /// element, 2^−46 for E2M1. (No search, and one multiply per element.)
+    ///
+    /// For an element of more than eight magnitudes where `WIDE` (which forms v_k · S from k
+    /// rather than looking it up); a loop for the other kind leaves the block to the exact
+    /// path. (One loop for each kind, so that neither holds a branch: a choice inside the loop
+    /// kept the compiler from vectorising it.)
     #[inline(always)]
-    pub(super) fn round_sr(
-        &self,
-        xs: &[f64],
-        codes: &mut [u8],
-        vs: &mut [f64],
-        state: u64,
-    ) -> Option<u64> {
-        // (One loop for each, so that neither holds a branch.)
-        match self.wide() {
-            true => self.round_sr_with::<true>(xs, codes, vs, state),
-            false => self.round_sr_with::<false>(xs, codes, vs, state),
-        }
-    }
-
-    /// [`Scaled::round_sr`], for an element with more than eight magnitudes where `WIDE`.
-    #[inline(always)]
-    fn round_sr_with<const WIDE: bool>(
+    pub(super) fn round_sr<const WIDE: bool>(
         &self,
         xs: &[f64],
         codes: &mut [u8],
@@ -370,6 +364,9 @@ impl Scaled {
         state: u64,
     ) -> Option<u64> {
         let sr = self.sr?;
+        if WIDE != self.wide() {
+            return None;
+        }
         let (f, frac) = (sr.frac_bits, (1u64 << sr.frac_bits) - 1);
         let (mut over, mut nearest) = (0, u64::MAX);
         let elements = xs.iter().zip(codes.iter_mut()).zip(vs.iter_mut());

@@ -8,9 +8,10 @@
 //! codes and the dequantised values.
 //!
 //! Every element is the rounding core's rounding of the exact quotient x / S (S = block scale ·
-//! tensor scale). FP4 elements under `rne`, `rna`, `rtz` and exact `sr` (but `sr` built for
-//! AVX2) compare |x| with the boundaries of the element grid times S, exact products, and form
-//! no quotient at all (`grid`); for other elements the array engine's kernel rounds x·2^−k or
+//! tensor scale). FP4 elements under `rne`, `rna`, `rtz` compare |x| with the boundaries of
+//! the element grid times S, exact products, and form no quotient at all; under exact `sr`
+//! they, and FP6 and FP8 elements, read their rounding from the bits of |x| · fl(1/S) (`grid`);
+//! for other elements the array engine's kernel rounds x·2^−k or
 //! x / S for whole groups of blocks where that provably gives the same result (`engine`; under
 //! `rne`, f64 arithmetic itself, `rne`; under exact `sr`, the kernel fused with the encoding,
 //! `sr`); the rest goes through [`quotient::round_quotient`]; all are tested bit for bit

@@ -23,11 +23,12 @@ use super::grid::{SR_MARGIN, Scaled};
 use super::{GridKernels, Plan, Task, max_finite_abs as max_portable};
 use crate::rng;
 
-/// The grid path's portable loops, compiled into each per-CPU copy of the task.
+/// The grid path's portable loops, compiled into each per-CPU copy of the task; `sr` for
+/// elements of more than eight magnitudes where `WIDE`.
 #[derive(Clone, Copy)]
-pub(super) struct Portable;
+pub(super) struct Portable<const WIDE: bool>;
 
-impl GridKernels for Portable {
+impl<const WIDE: bool> GridKernels for Portable<WIDE> {
     #[inline(always)]
     fn round(self, g: &Scaled, xs: &[f64], codes: &mut [u8], vs: &mut [f64]) {
         g.round(xs, codes, vs)
@@ -42,24 +43,34 @@ impl GridKernels for Portable {
         vs: &mut [f64],
         state: u64,
     ) -> Option<u64> {
-        g.round_sr(xs, codes, vs, state)
+        g.round_sr::<WIDE>(xs, codes, vs, state)
     }
 }
 
-/// [`Plan::task_fast`] compiled for the best instruction set of this CPU.
+/// [`Plan::task_fast`] compiled for the best instruction set of this CPU, and for the grid's
+/// `sr` of wide elements (FP6, FP8) apart: compiled into the same copy, that loop made the
+/// register allocator spill NVFP4's scaled boundaries, whose reload waited on the store (`rne`
+/// 1.35 times the time).
 pub(super) fn task(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
+    match plan.grid.as_ref().is_some_and(|g| g.wide()) {
+        true => task_for::<true>(plan, work, t),
+        false => task_for::<false>(plan, work, t),
+    }
+}
+
+fn task_for<const WIDE: bool>(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
         if x86::has_avx512() {
             // SAFETY: the CPU has every feature `x86::avx512` enables (checked just above).
-            return unsafe { x86::avx512(plan, work, t) };
+            return unsafe { x86::avx512::<WIDE>(plan, work, t) };
         }
         if x86::has_avx2() {
             // SAFETY: the CPU has every feature `x86::avx2` enables (checked just above).
-            return unsafe { x86::avx2(plan, work, t) };
+            return unsafe { x86::avx2::<WIDE>(plan, work, t) };
         }
     }
-    plan.task_fast(work, t, Portable)
+    plan.task_fast(work, t, Portable::<WIDE>)
 }
 
 /// [`super::max_finite_abs`] compiled for the best instruction set of this CPU (built for the
@@ -93,9 +104,17 @@ pub(super) fn apply_grid(
     #[cfg(target_arch = "x86_64")]
     if best && x86::has_avx512() {
         // SAFETY: the CPU has every feature `x86::apply_avx512` enables (checked just above).
-        return unsafe { x86::apply_avx512(g, xs, codes, vs, state) };
+        return unsafe {
+            match g.wide() {
+                true => x86::apply_avx512::<true>(g, xs, codes, vs, state),
+                false => x86::apply_avx512::<false>(g, xs, codes, vs, state),
+            }
+        };
     }
-    Portable.apply(g, xs, codes, vs, state)
+    match g.wide() {
+        true => Portable::<true>.apply(g, xs, codes, vs, state),
+        false => Portable::<false>.apply(g, xs, codes, vs, state),
+    }
 }
 
 /// [`GridKernels::max_abs_bits`] of the grid path on this CPU where `best`, else of the
@@ -108,7 +127,7 @@ pub(super) fn max_abs_bits(best: bool, xs: &[f64]) -> u64 {
         // above).
         return unsafe { x86::max_abs_bits_avx512(xs) };
     }
-    Portable.max_abs_bits(xs)
+    Portable::<false>.max_abs_bits(xs)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -117,8 +136,8 @@ mod x86 {
     pub(super) use crate::fast::{has_avx2, has_avx512};
 
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
-    pub fn avx512(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
-        plan.task_fast(work, t, Avx512Grid(()))
+    pub fn avx512<const WIDE: bool>(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
+        plan.task_fast(work, t, Avx512Grid::<WIDE>(()))
     }
 
     /// The AVX-512 grid kernels, [`round_grid`], [`round_grid_sr`] and [`max_abs_bits`]; a value
@@ -126,20 +145,20 @@ mod x86 {
     /// field is private to this module; values are made only in functions that enable those
     /// features).
     #[derive(Clone, Copy)]
-    pub struct Avx512Grid(());
+    pub struct Avx512Grid<const WIDE: bool>(());
 
     /// [`GridKernels::apply`] with the AVX-512 kernels, compiled with the features as they are
     /// in [`avx512`] (for the tests).
     #[cfg(test)]
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
-    pub fn apply_avx512(
+    pub fn apply_avx512<const WIDE: bool>(
         g: &Scaled,
         xs: &[f64],
         codes: &mut [u8],
         vs: &mut [f64],
         state: u64,
     ) -> Option<u64> {
-        Avx512Grid(()).apply(g, xs, codes, vs, state)
+        Avx512Grid::<WIDE>(()).apply(g, xs, codes, vs, state)
     }
 
     /// [`GridKernels::max_abs_bits`] with the AVX-512 kernel, compiled as in [`avx512`] (for
@@ -147,10 +166,10 @@ mod x86 {
     #[cfg(test)]
     #[target_feature(enable = "avx512f,avx512dq,avx512vl,avx512bw,avx2,bmi2")]
     pub fn max_abs_bits_avx512(xs: &[f64]) -> u64 {
-        Avx512Grid(()).max_abs_bits(xs)
+        Avx512Grid::<false>(()).max_abs_bits(xs)
     }
 
-    impl GridKernels for Avx512Grid {
+    impl<const WIDE: bool> GridKernels for Avx512Grid<WIDE> {
         #[inline(always)]
         fn max_abs_bits(self, xs: &[f64]) -> u64 {
             // SAFETY: the CPU has every feature `max_abs_bits` needs (see `Avx512Grid`).
@@ -173,18 +192,13 @@ mod x86 {
             state: u64,
         ) -> Option<u64> {
             // SAFETY: the CPU has every feature `round_grid_sr` needs (see `Avx512Grid`).
-            unsafe {
-                match g.wide() {
-                    true => round_grid_sr::<true>(g, xs, codes, vs, state),
-                    false => round_grid_sr::<false>(g, xs, codes, vs, state),
-                }
-            }
+            unsafe { round_grid_sr::<WIDE>(g, xs, codes, vs, state) }
         }
     }
 
     #[target_feature(enable = "avx2,bmi2")]
-    pub fn avx2(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
-        plan.task_fast(work, t, Portable)
+    pub fn avx2<const WIDE: bool>(plan: &Plan, work: &[f64], t: Task<'_>) -> usize {
+        plan.task_fast(work, t, Portable::<WIDE>)
     }
 
     use std::arch::x86_64::*;
@@ -348,6 +362,9 @@ mod x86 {
         state: u64,
     ) -> Option<u64> {
         let sr = g.sr?;
+        if WIDE != g.wide() {
+            return None;
+        }
         // SAFETY: the caller's CPU has the features (see `Avx512Grid`).
         unsafe {
             let n = xs.len().min(codes.len()).min(vs.len()) / 8 * 8;
@@ -411,7 +428,7 @@ mod x86 {
                 };
                 lanes.store(k, value, x, c, v);
             }
-            let tail = g.round_sr(
+            let tail = g.round_sr::<WIDE>(
                 &xs[n..],
                 &mut codes[n..],
                 &mut vs[n..],

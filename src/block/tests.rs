@@ -201,7 +201,8 @@ fn every_preset_takes_a_vectorised_path() {
 
 #[test]
 fn the_grid_path_rounds_as_the_core() {
-    // Every FP4 float format the grid takes, in every mode it takes, with scales of every kind
+    // Every FP4 float format the grid takes, in every mode it takes (and FP6, FP8 and E2M2 under
+    // exact `sr`), with scales of every kind
     // `Grid::scaled` accepts: elements on each magnitude and each midpoint times S, their f64
     // neighbours, random quotients and f64 subnormals, either sign, by the portable loop and
     // by this CPU's kernels, against the core's rounding of x / S (code, dequantised value,
@@ -212,6 +213,9 @@ fn the_grid_path_rounds_as_the_core() {
     const KEY: u64 = 0x5EED;
     let mut s = Stream::new(11);
     let (mut grids, mut blocks, mut planted) = (Vec::new(), 0, 0);
+    // Blocks that both loops decided under exact `sr`, per format: a loop that never decides
+    // passes every other check here.
+    let mut decided_sr = std::collections::HashMap::new();
     let names = [
         "e2m1",
         "e2m1fn",
@@ -277,7 +281,11 @@ fn the_grid_path_rounds_as_the_core() {
                     xs.extend(neg);
                     xs.retain(|x| x.is_finite());
                     let ctx = format!("{name} {mode:?} saturating {saturating}, S = {sc:e}");
-                    blocks += check_grid_block(&g, &fmt, &r, &xs, sc, KEY, &ctx) as usize;
+                    let both = check_grid_block(&g, &fmt, &r, &xs, sc, KEY, &ctx);
+                    blocks += both as usize;
+                    if mode == (RoundingMode::Stochastic { bits: None }) {
+                        *decided_sr.entry(name).or_insert(0) += both as usize;
+                    }
                     if g.sr.is_some() {
                         // f · 2^64 within 2^12 of the element's own word.
                         let xs: Vec<f64> = (0..xs.len() as u64)
@@ -353,13 +361,17 @@ fn the_grid_path_rounds_as_the_core() {
         );
     }
     assert!(blocks > 400 && planted > 40, "{blocks} {planted}");
+    for name in ["e2m1", "e4m3", "e5m2", "e3m2", "e2m3", "e2m2"] {
+        let n = decided_sr.get(name).copied().unwrap_or(0);
+        assert!(n >= 10, "{name}: {n} sr blocks decided");
+    }
 }
 
 /// Rounds `xs` with the scaled grid `g` (scale `sc` of the element format `fmt` under `r`,
 /// element j drawing word j of the stream `key`) by the portable loop and this CPU's kernel
 /// and asserts each agrees with the core where it decides the block (`sr` may leave one,
-/// with probability about 2^−44 here; the deterministic modes never). Returns whether both
-/// decided.
+/// with probability about 33 · 2^−(52 − M) per element; the deterministic modes never).
+/// Returns whether both decided.
 fn check_grid_block(
     g: &grid::Scaled,
     fmt: &Format,
@@ -465,8 +477,8 @@ fn assert_fast_path_is_the_reference(
     };
     let (fast, reference) = (run(Paths::Fastest), run(Paths::Exact));
     let ctx = format!("{bf} {:?} rows of {row_len}", bf.rounding);
-    // Where the grid takes the elements (FP4), the engine's paths it replaces, which AVX2 still
-    // takes for `sr`, against the exact path too.
+    // Where the grid takes the elements (FP4; FP6 and FP8 under exact `sr`), the engine's paths
+    // it replaces against the exact path too.
     if grid::Grid::new(&bf.elem, &bf.rounding).is_some() {
         let engine = run(Paths::NoGrid);
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
