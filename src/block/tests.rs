@@ -277,6 +277,11 @@ fn the_grid_path_rounds_as_the_core() {
                         xs.extend([b, b.next_down(), b.next_up()]);
                     }
                     xs.extend((0..40).map(|_| s.next_normal() * 3.0 * sc));
+                    // Quotients across the whole range (FP8's upper binades), far past the
+                    // largest magnitude, and (for tiny S) past f64's range: |x| · fl(1/S) = Inf.
+                    let top = mags[mags.len() - 1];
+                    xs.extend((0..20).map(|_| s.next_f64() * top * sc));
+                    xs.extend([next * 4.0 * sc, next * 1e6 * sc, 1e300, f64::MAX]);
                     let neg: Vec<f64> = xs.iter().map(|x| -x).collect();
                     xs.extend(neg);
                     xs.retain(|x| x.is_finite());
