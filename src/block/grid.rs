@@ -206,8 +206,8 @@ impl Grid {
             .chain([over].into_iter().filter(|t| t.is_finite()))
             .map(|t| 53 - (t.to_bits() | 1 << 52).trailing_zeros())
             .max()?;
-        // Under `sr`, magnitude k (k ≤ n + 1, `next` for n + 1) must lift to index k + B:
-        // so for a format with subnormals whose codes are its fields.
+        // Under `sr`, magnitude k (k ≤ n + 1, `next` for n + 1) must lift to k · 2^F + A, and
+        // back: so for a format with subnormals whose codes are its fields.
         let sr = match stochastic {
             false => None,
             true => {
@@ -225,11 +225,9 @@ impl Grid {
                     scale: 1.0,
                 };
                 let placed = (0..=n + 1).all(|k| {
-                    let v = if k <= n { value(k) } else { next };
-                    let lifted = sr.lifted(v);
-                    lifted & ((1 << frac_bits) - 1) == 0
-                        && (lifted >> frac_bits) + l == k as u64 + sr.bias
-                        && sr.magnitude(k as u64).to_bits() == v.to_bits()
+                    let (v, k) = (if k <= n { value(k) } else { next }, k as u64);
+                    sr.lifted(v) == (k << frac_bits) + sr.zero
+                        && sr.magnitude(k).to_bits() == v.to_bits()
                 });
                 if !placed || !min_normal.is_normal() {
                     return None;

@@ -101,20 +101,27 @@ pub(super) fn apply_grid(
     vs: &mut [f64],
     state: u64,
 ) -> Option<u64> {
+    match g.wide() {
+        true => apply_grid_for::<true>(best, g, xs, codes, vs, state),
+        false => apply_grid_for::<false>(best, g, xs, codes, vs, state),
+    }
+}
+
+#[cfg(test)]
+fn apply_grid_for<const WIDE: bool>(
+    best: bool,
+    g: &Scaled,
+    xs: &[f64],
+    codes: &mut [u8],
+    vs: &mut [f64],
+    state: u64,
+) -> Option<u64> {
     #[cfg(target_arch = "x86_64")]
     if best && x86::has_avx512() {
         // SAFETY: the CPU has every feature `x86::apply_avx512` enables (checked just above).
-        return unsafe {
-            match g.wide() {
-                true => x86::apply_avx512::<true>(g, xs, codes, vs, state),
-                false => x86::apply_avx512::<false>(g, xs, codes, vs, state),
-            }
-        };
+        return unsafe { x86::apply_avx512::<WIDE>(g, xs, codes, vs, state) };
     }
-    match g.wide() {
-        true => Portable::<true>.apply(g, xs, codes, vs, state),
-        false => Portable::<false>.apply(g, xs, codes, vs, state),
-    }
+    Portable::<WIDE>.apply(g, xs, codes, vs, state)
 }
 
 /// [`GridKernels::max_abs_bits`] of the grid path on this CPU where `best`, else of the
